@@ -70,6 +70,12 @@ type Cluster struct {
 	COEVersion         string            `json:"coe_version,omitempty"`
 	ContainerVersion   string            `json:"container_version,omitempty"`
 	StackID            string            `json:"stack_id,omitempty"`
+	// NodeCount, MasterCount and the addresses roll the nodegroups up (see
+	// RollUp), so that lists need not read every nodegroup.
+	NodeCount       int      `json:"node_count"`
+	MasterCount     int      `json:"master_count"`
+	NodeAddresses   []string `json:"node_addresses,omitempty"`
+	MasterAddresses []string `json:"master_addresses,omitempty"`
 	// Operation is the change the conductor is carrying out, or last carried
 	// out; with Status it tells a resumed conductor what to do.
 	Operation Operation `json:"operation,omitempty"`
@@ -155,3 +161,19 @@ func (*Quota) Kind() Kind { return KindQuota }
 
 // Index implements Object.
 func (q *Quota) Index() Index { return Index{Name: q.Resource, ProjectID: q.ProjectID} }
+
+// RollUp sets the cluster's counts and addresses from its nodegroups:
+// masters from master groups, nodes from all others.
+func (c *Cluster) RollUp(ngs []*NodeGroup) {
+	c.NodeCount, c.MasterCount = 0, 0
+	c.NodeAddresses, c.MasterAddresses = nil, nil
+	for _, ng := range ngs {
+		if ng.IsMaster() {
+			c.MasterCount += ng.NodeCount
+			c.MasterAddresses = append(c.MasterAddresses, ng.NodeAddresses...)
+			continue
+		}
+		c.NodeCount += ng.NodeCount
+		c.NodeAddresses = append(c.NodeAddresses, ng.NodeAddresses...)
+	}
+}

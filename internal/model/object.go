@@ -51,3 +51,23 @@ type Object interface {
 
 // GetMeta returns the object's metadata.
 func (m *Meta) GetMeta() *Meta { return m }
+
+// KindLease is a conductor's claim on an object it is working on.
+const KindLease Kind = "lease"
+
+// Lease says which conductor works an object, until when. Its UUID is the
+// leased object's kind and UUID.
+type Lease struct {
+	Meta      `json:"-"`
+	Holder    string    `json:"holder"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// Kind implements Object.
+func (*Lease) Kind() Kind { return KindLease }
+
+// Index implements Object.
+func (l *Lease) Index() Index { return Index{Name: l.Holder} }
+
+// LeaseID returns the UUID of the lease on an object.
+func LeaseID(kind Kind, uuid string) string { return string(kind) + ":" + uuid }

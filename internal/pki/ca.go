@@ -15,6 +15,8 @@ import (
 	"fmt"
 	"math/big"
 	"time"
+
+	"github.com/slipway/slipway/internal/model"
 )
 
 // The CA types of a cluster, as Magnum names them in the ca_cert_type field
@@ -38,10 +40,11 @@ const notBeforeSkew = 24 * time.Hour
 
 // PEM block types.
 const (
-	pemCertificate   = "CERTIFICATE"
-	pemPrivateKey    = "PRIVATE KEY"
-	pemRSAPrivateKey = "RSA PRIVATE KEY"
-	pemECPrivateKey  = "EC PRIVATE KEY"
+	pemCertificate        = "CERTIFICATE"
+	pemCertificateRequest = "CERTIFICATE REQUEST"
+	pemPrivateKey         = "PRIVATE KEY"
+	pemRSAPrivateKey      = "RSA PRIVATE KEY"
+	pemECPrivateKey       = "EC PRIVATE KEY"
 )
 
 // CATypes returns every CA type of a cluster, in a stable order.
@@ -51,7 +54,8 @@ func CATypes() []string {
 
 // ParseCAType turns a ca_cert_type value from the API into one of the
 // CAType constants. The empty string means kubernetes, and "front-proxy" is
-// accepted as a spelling of front_proxy, as in Magnum.
+// accepted as a spelling of front_proxy, as in Magnum. Any other value is an
+// error that matches model.ErrInvalid.
 func ParseCAType(s string) (string, error) {
 	switch s {
 	case "", CATypeKubernetes:
@@ -61,7 +65,7 @@ func ParseCAType(s string) (string, error) {
 	case CATypeFrontProxy, "front-proxy":
 		return CATypeFrontProxy, nil
 	default:
-		return "", fmt.Errorf("unknown CA type %q, want one of kubernetes, etcd or front_proxy", s)
+		return "", model.Invalidf("unknown ca_cert_type %q, want kubernetes, etcd or front_proxy", s)
 	}
 }
 
@@ -327,16 +331,11 @@ func subjectKeyID(pub crypto.PublicKey) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("marshal public key: %w", err)
 	}
-	return subjectKeyIDFromSPKI(der)
-}
-
-// subjectKeyIDFromSPKI is subjectKeyID for a DER SubjectPublicKeyInfo.
-func subjectKeyIDFromSPKI(spkiDER []byte) ([]byte, error) {
 	var spki struct {
 		Algorithm pkix.AlgorithmIdentifier
 		PublicKey asn1.BitString
 	}
-	if _, err := asn1.Unmarshal(spkiDER, &spki); err != nil {
+	if _, err := asn1.Unmarshal(der, &spki); err != nil {
 		return nil, fmt.Errorf("parse public key info: %w", err)
 	}
 	sum := sha256.Sum256(spki.PublicKey.Bytes)

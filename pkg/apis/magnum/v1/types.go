@@ -221,7 +221,7 @@ type Cluster struct {
 	APIAddress         *string           `json:"api_address"`
 	COEVersion         *string           `json:"coe_version"`
 	ContainerVersion   *string           `json:"container_version"`
-	StackID            *string           `json:"stack_id,omitempty"`
+	StackID            *string           `json:"stack_id"`
 	ClusterID          *string           `json:"cluster_id,omitempty"`
 	ProjectID          string            `json:"project_id"`
 	UserID             string            `json:"user_id"`
@@ -247,7 +247,7 @@ type ClusterSummary struct {
 	MasterFlavorID    *string           `json:"master_flavor_id"`
 	FlavorID          *string           `json:"flavor_id"`
 	CreateTimeout     int               `json:"create_timeout"`
-	StackID           *string           `json:"stack_id,omitempty"`
+	StackID           *string           `json:"stack_id"`
 	ClusterID         *string           `json:"cluster_id,omitempty"`
 	MergeLabels       bool              `json:"merge_labels"`
 	Links             []Link            `json:"links"`

@@ -1,0 +1,25 @@
+// Command slipway runs and drives Slipway, Kubernetes clusters as a service.
+package main
+
+import (
+	"context"
+	"os"
+
+	"github.com/slipway/slipway/internal/cli"
+	"github.com/slipway/slipway/internal/cli/cmdutil"
+	"github.com/slipway/slipway/internal/driver"
+	"github.com/slipway/slipway/internal/provider/local"
+	"github.com/slipway/slipway/internal/server"
+)
+
+func main() {
+	streams := cmdutil.IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}
+	root := cli.NewRootCommand(streams)
+	root.AddCommand(server.Commands(server.Components{
+		Catalog: local.Catalog{},
+		Drivers: driver.Registry{},
+	}, os.Stdout, os.Stderr)...)
+	if err := root.ExecuteContext(context.Background()); err != nil {
+		os.Exit(1)
+	}
+}

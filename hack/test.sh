@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# test.sh runs the whole test suite as CI does: it installs the real clients
+# the compatibility tests drive (the openstack CLI with the Magnum plugin),
+# starts PostgreSQL for the store conformance suite, checks formatting and
+# vet, and runs every Go test with the race detector.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. hack/lib.sh
+need_root
+need_go
+apt_install python3-openstackclient python3-magnumclient postgresql
+
+log "starting PostgreSQL"
+SLIPWAY_TEST_POSTGRES="$(hack/postgres-test.sh)"
+export SLIPWAY_TEST_POSTGRES
+
+log "checking formatting and vet"
+unformatted=$(gofmt -l $(git ls-files '*.go'))
+if [[ -n $unformatted ]]; then
+	echo "gofmt would change:" >&2
+	echo "$unformatted" >&2
+	exit 1
+fi
+go vet ./...
+
+log "building bin/slipway"
+go build -o bin/slipway ./cmd/slipway
+export SLIPWAY_BIN="$PWD/bin/slipway"
+
+log "running tests"
+go test -race -count=1 -timeout 30m ./... "$@"

@@ -1,0 +1,2 @@
+// Package clitest runs slipway commands against a fake API in tests.
+package clitest

@@ -1,0 +1,3 @@
+// Package cluster implements `slipway cluster`: list, show, create, update,
+// delete, resize, upgrade and config.
+package cluster

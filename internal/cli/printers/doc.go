@@ -1,0 +1,2 @@
+// Package printers renders command output as a table, JSON or YAML.
+package printers

@@ -1,0 +1,3 @@
+// Package template implements `slipway template`: list, show, create,
+// update and delete cluster templates.
+package template

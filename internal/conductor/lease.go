@@ -1,0 +1,80 @@
+package conductor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/slipway/slipway/internal/model"
+	"github.com/slipway/slipway/internal/store"
+)
+
+// errLeaseHeld means another conductor is working the object.
+var errLeaseHeld = errors.New("lease held by another conductor")
+
+// leases hands out time-limited claims on objects, so that at most one
+// conductor works an object at a time even when work items are duplicated.
+type leases struct {
+	st     store.Store
+	holder string
+	ttl    time.Duration
+	now    func() time.Time
+}
+
+// acquire claims the object, or returns errLeaseHeld.
+func (l *leases) acquire(ctx context.Context, id string) error {
+	now := l.now()
+	lease, err := store.Get[model.Lease](ctx, l.st, id)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		lease = &model.Lease{Meta: model.Meta{UUID: id}, Holder: l.holder, ExpiresAt: now.Add(l.ttl)}
+		if err := l.st.Create(ctx, lease); err != nil {
+			if errors.Is(err, store.ErrExists) {
+				return errLeaseHeld
+			}
+			return fmt.Errorf("create lease %s: %w", id, err)
+		}
+		return nil
+	case err != nil:
+		return fmt.Errorf("load lease %s: %w", id, err)
+	case lease.Holder != l.holder && now.Before(lease.ExpiresAt):
+		return errLeaseHeld
+	}
+	lease.Holder = l.holder
+	lease.ExpiresAt = now.Add(l.ttl)
+	if err := l.st.Update(ctx, lease); err != nil {
+		if errors.Is(err, store.ErrRevisionMismatch) || errors.Is(err, store.ErrNotFound) {
+			return errLeaseHeld
+		}
+		return fmt.Errorf("take over lease %s: %w", id, err)
+	}
+	return nil
+}
+
+// keep renews the lease until ctx ends; it cancels lost when the lease is
+// lost, so the work under it stops.
+func (l *leases) keep(ctx context.Context, id string, lost context.CancelFunc) {
+	t := time.NewTicker(l.ttl / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := l.acquire(ctx, id); err != nil && ctx.Err() == nil {
+				lost()
+				return
+			}
+		}
+	}
+}
+
+// release gives the lease up.
+func (l *leases) release(ctx context.Context, id string) {
+	lease, err := store.Get[model.Lease](ctx, l.st, id)
+	if err != nil || lease.Holder != l.holder {
+		return
+	}
+	_ = l.st.Delete(ctx, model.KindLease, id)
+}

@@ -1,0 +1,281 @@
+package conductor
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/slipway/slipway/internal/model"
+	"github.com/slipway/slipway/internal/store"
+)
+
+// clusterArgs is the work item for one cluster. It says only which cluster:
+// the reconciler reads what to do from the cluster itself.
+type clusterArgs struct {
+	ClusterID string `json:"cluster_id"`
+	// Resync marks items the periodic sweep inserts; they are unique per
+	// cluster so the sweep never piles them up.
+	Resync bool `json:"resync,omitempty"`
+}
+
+// Kind implements river.JobArgs.
+func (clusterArgs) Kind() string { return "slipway.cluster" }
+
+// QueueOptions tunes a Queue.
+type QueueOptions struct {
+	// Workers is how many work items run at once; 0 makes an insert-only
+	// queue, as the split API process uses.
+	Workers int
+	// MaxAttempts is the delivery limit: after this many failed attempts the
+	// operation is marked failed with its last error. Default 5.
+	MaxAttempts int
+	// RetryBase is the first retry delay; it doubles up to 30s. Default 1s.
+	RetryBase time.Duration
+	// PollInterval is how often idle workers look for work. Default 100ms.
+	PollInterval time.Duration
+	// ResyncInterval is how often the sweep looks for clusters in progress
+	// with nobody on them. Default 30s.
+	ResyncInterval time.Duration
+	Log            *slog.Logger
+	Registerer     prometheus.Registerer
+}
+
+// Queue is the durable work queue between the API and the conductors.
+type Queue struct {
+	enqueue func(ctx context.Context, args clusterArgs, opts *river.InsertOpts) error
+	start   func(ctx context.Context) error
+	stop    func(ctx context.Context) error
+	depth   func(ctx context.Context) (int, error)
+	rec     *Reconciler
+	opts    QueueOptions
+	sweep   func(ctx context.Context) error
+	stopped chan struct{}
+	cancel  context.CancelFunc
+}
+
+// NewSQLiteQueue returns a queue on a SQLite database. River wants a pool of
+// one connection there; db must be such a pool.
+func NewSQLiteQueue(ctx context.Context, db *sql.DB, rec *Reconciler, opts QueueOptions) (*Queue, error) {
+	return newQueue(ctx, riversqlite.New(db), db, rec, opts)
+}
+
+// NewPostgresQueue returns a queue on a PostgreSQL database.
+func NewPostgresQueue(ctx context.Context, pool *pgxpool.Pool, db *sql.DB, rec *Reconciler, opts QueueOptions) (*Queue, error) {
+	return newQueue(ctx, riverpgxv5.New(pool), db, rec, opts)
+}
+
+func newQueue[TTx any](ctx context.Context, drv riverdriver.Driver[TTx], db *sql.DB, rec *Reconciler, opts QueueOptions) (*Queue, error) {
+	if opts.MaxAttempts == 0 {
+		opts.MaxAttempts = 5
+	}
+	if opts.RetryBase == 0 {
+		opts.RetryBase = time.Second
+	}
+	if opts.PollInterval == 0 {
+		opts.PollInterval = 100 * time.Millisecond
+	}
+	if opts.ResyncInterval == 0 {
+		opts.ResyncInterval = 30 * time.Second
+	}
+	if opts.Log == nil {
+		opts.Log = slog.Default()
+	}
+	migrator, err := rivermigrate.New(drv, &rivermigrate.Config{Logger: discardLogger()})
+	if err != nil {
+		return nil, fmt.Errorf("work queue migrator: %w", err)
+	}
+	if _, err := migrator.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return nil, fmt.Errorf("migrate work queue: %w", err)
+	}
+	cfg := &river.Config{
+		Logger:               discardLogger(),
+		MaxAttempts:          opts.MaxAttempts,
+		RetryPolicy:          &doublingRetry{base: opts.RetryBase, max: 30 * time.Second},
+		FetchPollInterval:    opts.PollInterval,
+		FetchCooldown:        opts.PollInterval / 4,
+		JobTimeout:           -1,
+		RescueStuckJobsAfter: time.Minute,
+	}
+	outcomes := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "slipway_work_items_total",
+		Help: "Work items finished, by kind and outcome (done, retry, busy, failed).",
+	}, []string{"kind", "outcome"})
+	if opts.Workers > 0 {
+		workers := river.NewWorkers()
+		river.AddWorker(workers, &clusterWorker{rec: rec, outcomes: outcomes})
+		cfg.Workers = workers
+		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: opts.Workers}}
+	}
+	client, err := river.NewClient(drv, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("work queue client: %w", err)
+	}
+	q := &Queue{
+		enqueue: func(ctx context.Context, args clusterArgs, io *river.InsertOpts) error {
+			_, err := client.Insert(ctx, args, io)
+			return err
+		},
+		start: client.Start,
+		stop:  client.Stop,
+		depth: func(ctx context.Context) (int, error) {
+			var n int
+			err := db.QueryRowContext(ctx, `SELECT count(*) FROM river_job WHERE state IN ('available','pending','retryable','running','scheduled')`).Scan(&n)
+			return n, err
+		},
+		rec:  rec,
+		opts: opts,
+	}
+	if opts.Registerer != nil {
+		depth := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "slipway_queue_depth",
+			Help: "Work items waiting or running.",
+		}, func() float64 {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			defer cancel()
+			n, err := q.depth(ctx)
+			if err != nil {
+				return -1
+			}
+			return float64(n)
+		})
+		opts.Registerer.MustRegister(outcomes, depth)
+	}
+	return q, nil
+}
+
+// EnqueueCluster asks a conductor to bring a cluster to the state its status
+// asks for. Delivery is at least once; the reconciler's lease makes sure only
+// one conductor works the cluster at a time.
+func (q *Queue) EnqueueCluster(ctx context.Context, clusterID string) error {
+	if err := q.enqueue(ctx, clusterArgs{ClusterID: clusterID}, nil); err != nil {
+		return fmt.Errorf("enqueue cluster %s: %w", clusterID, err)
+	}
+	return nil
+}
+
+// Start starts the workers and the sweep that finds clusters in progress
+// with no work item (after a crash, or an enqueue that failed).
+func (q *Queue) Start(ctx context.Context) error {
+	if err := q.start(ctx); err != nil {
+		return fmt.Errorf("start work queue: %w", err)
+	}
+	if q.opts.Workers == 0 {
+		return nil
+	}
+	ctx, q.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	q.stopped = make(chan struct{})
+	go func() {
+		defer close(q.stopped)
+		t := time.NewTicker(q.opts.ResyncInterval)
+		defer t.Stop()
+		for {
+			if err := q.Resync(ctx); err != nil && ctx.Err() == nil {
+				q.opts.Log.Warn("work queue resync failed", "error", err)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return nil
+}
+
+// Resync inserts a work item for every cluster in progress. Items it inserts
+// are unique per cluster, so running it often does no harm.
+func (q *Queue) Resync(ctx context.Context) error {
+	ids, err := q.rec.inProgressClusters(ctx)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, id := range ids {
+		err := q.enqueue(ctx, clusterArgs{ClusterID: id, Resync: true}, &river.InsertOpts{
+			UniqueOpts: river.UniqueOpts{ByArgs: true},
+		})
+		if err != nil {
+			errs = append(errs, fmt.Errorf("resync cluster %s: %w", id, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Stop lets running work items finish (they snooze if they cannot) and
+// stops the workers.
+func (q *Queue) Stop(ctx context.Context) error {
+	if q.cancel != nil {
+		q.cancel()
+		<-q.stopped
+	}
+	return q.stop(ctx)
+}
+
+// Depth returns how many work items wait or run.
+func (q *Queue) Depth(ctx context.Context) (int, error) { return q.depth(ctx) }
+
+type clusterWorker struct {
+	river.WorkerDefaults[clusterArgs]
+	rec      *Reconciler
+	outcomes *prometheus.CounterVec
+}
+
+// Work implements river.Worker.
+func (w *clusterWorker) Work(ctx context.Context, job *river.Job[clusterArgs]) error {
+	final := job.Attempt >= job.MaxAttempts
+	err := w.rec.ReconcileCluster(ctx, job.Args.ClusterID, final)
+	switch {
+	case err == nil:
+		w.outcomes.WithLabelValues("cluster", "done").Inc()
+		return nil
+	case errors.Is(err, errLeaseHeld):
+		w.outcomes.WithLabelValues("cluster", "busy").Inc()
+		return river.JobSnooze(time.Second)
+	case ctx.Err() != nil:
+		// Shutting down: hand the item back untouched for the next start.
+		return river.JobSnooze(0)
+	}
+	w.outcomes.WithLabelValues("cluster", "retry").Inc()
+	return err
+}
+
+// doublingRetry retries after base, 2·base, 4·base … up to max.
+type doublingRetry struct{ base, max time.Duration }
+
+// NextRetry implements river.ClientRetryPolicy.
+func (p *doublingRetry) NextRetry(job *rivertype.JobRow) time.Time {
+	d := p.base
+	for i := 1; i < job.Attempt && d < p.max; i++ {
+		d *= 2
+	}
+	return time.Now().Add(min(d, p.max))
+}
+
+func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// inProgressClusters lists the clusters an operation is under way on.
+func (r *Reconciler) inProgressClusters(ctx context.Context) ([]string, error) {
+	clusters, err := store.List[model.Cluster](ctx, r.st, store.Query{})
+	if err != nil {
+		return nil, fmt.Errorf("list clusters: %w", err)
+	}
+	var ids []string
+	for _, c := range clusters {
+		if c.Status.InProgress() {
+			ids = append(ids, c.UUID)
+		}
+	}
+	return ids, nil
+}

@@ -1,0 +1,277 @@
+package server
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/slipway/slipway/internal/api"
+	identityapi "github.com/slipway/slipway/internal/api/identity"
+	"github.com/slipway/slipway/internal/api/magnum"
+	"github.com/slipway/slipway/internal/conductor"
+	"github.com/slipway/slipway/internal/driver"
+	"github.com/slipway/slipway/internal/identity"
+	"github.com/slipway/slipway/internal/identity/keystone"
+	"github.com/slipway/slipway/internal/provider"
+	"github.com/slipway/slipway/internal/secrets"
+	storesql "github.com/slipway/slipway/internal/store/sql"
+)
+
+// Components are the concrete plugins a process uses; cmd/ chooses them.
+type Components struct {
+	Catalog provider.Catalog
+	Drivers driver.Registry
+}
+
+// Paths under which each API is served.
+const (
+	IdentityPrefix = "/identity"
+	MagnumPrefix   = "/container-infra"
+)
+
+// Running is a started Slipway process.
+type Running struct {
+	// URL is the root URL the API answers at.
+	URL string
+	// AuthURL is the identity v3 endpoint.
+	AuthURL string
+	// Bootstrap says whether this start created the admin user, and its
+	// password if so.
+	Bootstrap identity.BootstrapResult
+
+	log      *slog.Logger
+	http     *http.Server
+	queue    *conductor.Queue
+	closers  []func() error
+	stopOnce chan struct{}
+	served   chan error
+	purge    context.CancelFunc
+}
+
+// Start brings a Slipway process up and returns once it serves.
+func Start(ctx context.Context, cfg Config, comps Components, log *slog.Logger) (*Running, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data directory %s: %w", cfg.DataDir, err)
+	}
+	run := &Running{log: log, stopOnce: make(chan struct{}), served: make(chan error, 1)}
+	fail := func(err error) (*Running, error) {
+		run.close()
+		return nil, err
+	}
+	box, err := secretBox(cfg)
+	if err != nil {
+		return fail(err)
+	}
+	st, err := storesql.Open(ctx, cfg.dsn(), box)
+	if err != nil {
+		return fail(fmt.Errorf("open store: %w", err))
+	}
+	run.closers = append(run.closers, st.Close)
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	var ln net.Listener
+	if cfg.Mode != ModeConductor {
+		ln, err = net.Listen("tcp", cfg.Listen)
+		if err != nil {
+			return fail(fmt.Errorf("listen on %s: %w", cfg.Listen, err))
+		}
+		run.closers = append(run.closers, func() error { _ = ln.Close(); return nil })
+		run.URL = strings.TrimRight(cfg.PublicURL, "/")
+		if run.URL == "" {
+			run.URL = "http://" + ln.Addr().String()
+		}
+		run.AuthURL = run.URL + IdentityPrefix + "/v3"
+	}
+
+	idSvc := identity.New(st, identity.Options{
+		TokenTTL: cfg.TokenTTL,
+		Catalog: []identity.CatalogService{
+			{Type: "identity", Name: "keystone", URL: run.URL + IdentityPrefix + "/v3"},
+			{Type: "container-infra", Name: "magnum", URL: run.URL + MagnumPrefix + "/v1"},
+		},
+		Logger: log,
+	})
+
+	rec := conductor.NewReconciler(st, comps.Drivers, conductor.ReconcilerOptions{Log: log})
+	qopts := conductor.QueueOptions{MaxAttempts: cfg.MaxAttempts, Log: log, Registerer: reg}
+	if cfg.Mode != ModeAPI {
+		qopts.Workers = cfg.Workers
+	}
+	run.queue, err = openQueue(ctx, cfg, st, rec, qopts, run)
+	if err != nil {
+		return fail(err)
+	}
+	if err := run.queue.Start(ctx); err != nil {
+		return fail(err)
+	}
+
+	if cfg.Mode == ModeConductor {
+		log.Info("conductor started", "workers", cfg.Workers)
+		return run, nil
+	}
+
+	res, err := idSvc.Bootstrap(ctx, identity.BootstrapOptions{AdminPassword: cfg.AdminPassword})
+	if err != nil {
+		return fail(err)
+	}
+	run.Bootstrap = res
+	purgeCtx, purge := context.WithCancel(context.WithoutCancel(ctx))
+	run.purge = purge
+	go purgeTokens(purgeCtx, idSvc, log)
+
+	var validator api.TokenValidator = idSvc
+	if cfg.KeystoneURL != "" {
+		validator = keystone.New(cfg.KeystoneURL, &http.Client{Timeout: 10 * time.Second})
+	}
+	metrics := api.NewMetrics(reg)
+	host, _ := os.Hostname()
+	magnumAPI := magnum.New(magnum.Deps{
+		Store: st, Validator: validator, Catalog: comps.Catalog, Drivers: comps.Drivers,
+		Queue: run.queue, Projects: idSvc,
+	}, magnum.Options{Prefix: MagnumPrefix, AuthURI: run.AuthURL, ConductorHost: host, Log: log})
+
+	mux := http.NewServeMux()
+	mux.Handle(IdentityPrefix+"/", api.Instrument("identity", log, metrics, api.WriteKeystoneError,
+		http.StripPrefix(IdentityPrefix, identityapi.New(idSvc, identityapi.Options{BaseURL: run.URL + IdentityPrefix, Log: log}))))
+	mux.Handle(MagnumPrefix+"/", api.Instrument("magnum", log, metrics, api.WriteMagnumError, magnumAPI))
+	mux.Handle(MagnumPrefix, api.Instrument("magnum", log, metrics, api.WriteMagnumError, magnumAPI))
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		status, code := "ready", http.StatusOK
+		if err := st.Ping(ctx); err != nil {
+			status, code = "store unavailable: "+err.Error(), http.StatusServiceUnavailable
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(code)
+		_ = json.NewEncoder(w).Encode(map[string]any{
+			"name": "Slipway", "status": status,
+			"endpoints": map[string]string{
+				"identity":        run.URL + IdentityPrefix + "/v3",
+				"container-infra": run.URL + MagnumPrefix + "/v1",
+			},
+		})
+	})
+	run.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { run.served <- run.http.Serve(ln) }()
+	log.Info("slipway serving", "url", run.URL, "data_dir", cfg.DataDir, "database", dbKind(cfg))
+	return run, nil
+}
+
+func dbKind(cfg Config) string {
+	if cfg.Database != "" {
+		return "postgres"
+	}
+	return "sqlite"
+}
+
+func secretBox(cfg Config) (*secrets.Box, error) {
+	var key []byte
+	var err error
+	if cfg.SecretKey != "" {
+		key, err = secrets.ParseKey(cfg.SecretKey)
+	} else {
+		key, err = secrets.LoadOrCreateKey(cfg.DataDir + "/secret.key")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("secret key: %w", err)
+	}
+	return secrets.NewBox(key)
+}
+
+// openQueue opens the work queue on the store's database: a one-connection
+// SQLite pool, as River wants there, or a pgx pool on PostgreSQL.
+func openQueue(ctx context.Context, cfg Config, st *storesql.Store, rec *conductor.Reconciler, opts conductor.QueueOptions, run *Running) (*conductor.Queue, error) {
+	if cfg.Database != "" {
+		pool, err := pgxpool.New(ctx, cfg.Database)
+		if err != nil {
+			return nil, fmt.Errorf("open work queue database: %w", err)
+		}
+		run.closers = append(run.closers, func() error { pool.Close(); return nil })
+		return conductor.NewPostgresQueue(ctx, pool, st.DB(), rec, opts)
+	}
+	db, err := sql.Open("sqlite", cfg.sqlitePath()+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("open work queue database: %w", err)
+	}
+	db.SetMaxOpenConns(1)
+	run.closers = append(run.closers, db.Close)
+	return conductor.NewSQLiteQueue(ctx, db, rec, opts)
+}
+
+func purgeTokens(ctx context.Context, svc *identity.Service, log *slog.Logger) {
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := svc.PurgeExpired(ctx); err != nil {
+				log.Warn("purge expired tokens", "error", err)
+			}
+		}
+	}
+}
+
+// Wait blocks until the HTTP server stops on its own (an error) or ctx ends.
+func (r *Running) Wait(ctx context.Context) error {
+	if r.http == nil {
+		<-ctx.Done()
+		return nil
+	}
+	select {
+	case err := <-r.served:
+		if errors.Is(err, http.ErrServerClosed) {
+			return nil
+		}
+		return err
+	case <-ctx.Done():
+		return nil
+	}
+}
+
+// Stop shuts the process down: the API stops accepting requests, running
+// work items are handed back to the queue, and the store is closed.
+func (r *Running) Stop(ctx context.Context) error {
+	var errs []error
+	if r.http != nil {
+		errs = append(errs, r.http.Shutdown(ctx))
+	}
+	if r.purge != nil {
+		r.purge()
+	}
+	if r.queue != nil {
+		errs = append(errs, r.queue.Stop(ctx))
+	}
+	errs = append(errs, r.close())
+	return errors.Join(errs...)
+}
+
+func (r *Running) close() error {
+	var errs []error
+	for i := len(r.closers) - 1; i >= 0; i-- {
+		errs = append(errs, r.closers[i]())
+	}
+	r.closers = nil
+	return errors.Join(errs...)
+}

@@ -1,0 +1,3 @@
+// Package storetest is the conformance suite every store.Store
+// implementation passes.
+package storetest

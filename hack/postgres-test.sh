@@ -6,6 +6,10 @@
 #   export SLIPWAY_TEST_POSTGRES="$(hack/postgres-test.sh)"
 #   go test ./internal/store/...
 #
+# The cluster is for tests only: the script turns off fsync and synchronous
+# commit in it, which makes creating a database per test several times
+# faster and a crash of the machine able to lose data.
+#
 # It is meant for development machines and CI, runs as root, and uses the
 # Debian postgresql-common tools (pg_lsclusters, pg_createcluster,
 # pg_ctlcluster). It installs PostgreSQL with apt-get when it is missing.
@@ -39,21 +43,31 @@ fi
 # over the socket, which only root and postgres can reach on this machine.
 hba=/etc/postgresql/${PG_VERSION}/${PG_CLUSTER}/pg_hba.conf
 trust_line='local   all             all                                     trust'
-hba_changed=0
+reload=0
 if ! head -n 1 "$hba" | grep -qx "$trust_line"; then
 	log "allowing trust auth on the socket in $hba"
 	{ echo "$trust_line"; grep -vx "$trust_line" "$hba"; } >"$hba.new"
 	chown --reference="$hba" "$hba.new"
 	chmod --reference="$hba" "$hba.new"
 	mv "$hba.new" "$hba"
-	hba_changed=1
+	reload=1
+fi
+
+# Tests create and drop a database each; durability only slows them down.
+conf=/etc/postgresql/${PG_VERSION}/${PG_CLUSTER}/conf.d/slipway-test.conf
+want_conf=$'fsync = off\nsynchronous_commit = off\nfull_page_writes = off'
+if [[ ! -f $conf || $(<"$conf") != "$want_conf" ]]; then
+	log "turning off fsync in $conf"
+	mkdir -p "$(dirname "$conf")"
+	printf '%s\n' "$want_conf" >"$conf"
+	reload=1
 fi
 
 status=$(pg_lsclusters -h | awk -v v="$PG_VERSION" -v c="$PG_CLUSTER" '$1 == v && $2 == c { print $4 }')
 if [[ $status != online* ]]; then
 	log "starting cluster ${PG_VERSION}/${PG_CLUSTER}"
 	pg_ctlcluster "$PG_VERSION" "$PG_CLUSTER" start >&2
-elif [[ $hba_changed -eq 1 ]]; then
+elif [[ $reload -eq 1 ]]; then
 	pg_ctlcluster "$PG_VERSION" "$PG_CLUSTER" reload >&2
 fi
 

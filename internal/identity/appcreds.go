@@ -40,10 +40,10 @@ type AppCredCreate struct {
 // create their credentials, with a subset of their token's roles.
 func (s *Service) CreateApplicationCredential(ctx context.Context, creds *Credentials, userID string, in AppCredCreate) (*model.ApplicationCredential, string, error) {
 	if creds.UserID != userID {
-		return nil, "", model.Forbiddenf("application credentials can only be created by their own user")
+		return nil, "", model.Forbiddenf("Application credentials can only be created by their own user.")
 	}
 	if !creds.Scoped() {
-		return nil, "", model.Forbiddenf("creating an application credential needs a project-scoped token")
+		return nil, "", model.Forbiddenf("Creating an application credential needs a project-scoped token.")
 	}
 	if err := s.checkUnrestricted(ctx, creds); err != nil {
 		return nil, "", err
@@ -52,7 +52,7 @@ func (s *Service) CreateApplicationCredential(ctx context.Context, creds *Creden
 		return nil, "", err
 	}
 	if in.ExpiresAt != nil && !in.ExpiresAt.After(s.now()) {
-		return nil, "", model.Invalidf("the expiry time %s is in the past", in.ExpiresAt.UTC().Format(time.RFC3339))
+		return nil, "", model.Invalidf("The expiry time %s is in the past.", in.ExpiresAt.UTC().Format(time.RFC3339))
 	}
 	secret := in.Secret
 	if secret == "" {
@@ -88,7 +88,7 @@ func (s *Service) CreateApplicationCredential(ctx context.Context, creds *Creden
 			return fmt.Errorf("look up application credential: %w", err)
 		}
 		if len(dup) > 0 {
-			return model.Conflictf("an application credential named %q already exists", in.Name)
+			return model.Conflictf("An application credential named %q already exists.", in.Name)
 		}
 		return createError(tx.Create(ctx, ac), "application credential", ac.UUID)
 	})
@@ -116,13 +116,13 @@ func appCredRoles(idx *roleIndex, held []string, want []RoleRef) ([]string, erro
 		if id != "" {
 			var ok bool
 			if name, ok = idx.byID[id]; !ok {
-				return nil, model.NotFoundf("could not find role %s", id)
+				return nil, model.NotFoundf("Could not find role %s.", id)
 			}
 		} else if id = idx.byName[name]; id == "" {
-			return nil, model.NotFoundf("could not find role %s", name)
+			return nil, model.NotFoundf("Could not find role %s.", name)
 		}
 		if !slices.Contains(held, name) {
-			return nil, model.Forbiddenf("the token does not hold role %s, so the application credential cannot either", name)
+			return nil, model.Forbiddenf("The token does not hold role %s, so the application credential cannot either.", name)
 		}
 		if !slices.Contains(ids, id) {
 			ids = append(ids, id)
@@ -139,10 +139,10 @@ func (s *Service) checkUnrestricted(ctx context.Context, creds *Credentials) err
 	}
 	ac, err := store.Get[model.ApplicationCredential](ctx, s.st, creds.AppCredID)
 	if err != nil {
-		return notFound(err, "could not find application credential %s", creds.AppCredID)
+		return notFound(err, "Could not find application credential %s.", creds.AppCredID)
 	}
 	if !ac.Unrestricted {
-		return model.Forbiddenf("a restricted application credential cannot manage application credentials")
+		return model.Forbiddenf("A restricted application credential cannot manage application credentials.")
 	}
 	return nil
 }
@@ -151,10 +151,10 @@ func (s *Service) checkUnrestricted(ctx context.Context, creds *Credentials) err
 func (s *Service) GetApplicationCredential(ctx context.Context, userID, id string) (*model.ApplicationCredential, error) {
 	ac, err := store.Get[model.ApplicationCredential](ctx, s.st, id)
 	if err != nil {
-		return nil, notFound(err, "could not find application credential %s", id)
+		return nil, notFound(err, "Could not find application credential %s.", id)
 	}
 	if ac.UserID != userID {
-		return nil, model.NotFoundf("could not find application credential %s", id)
+		return nil, model.NotFoundf("Could not find application credential %s.", id)
 	}
 	return ac, nil
 }
@@ -179,10 +179,10 @@ func (s *Service) DeleteApplicationCredential(ctx context.Context, creds *Creden
 	err := s.st.InTx(ctx, func(tx store.Writer) error {
 		ac, err := store.Get[model.ApplicationCredential](ctx, tx, id)
 		if err != nil || ac.UserID != userID {
-			return notFound(store.ErrNotFound, "could not find application credential %s", id)
+			return notFound(store.ErrNotFound, "Could not find application credential %s.", id)
 		}
 		if err := tx.Delete(ctx, model.KindApplicationCredential, id); err != nil {
-			return notFound(err, "could not find application credential %s", id)
+			return notFound(err, "Could not find application credential %s.", id)
 		}
 		return revokeTokens(ctx, tx, store.Query{Ref: id})
 	})

@@ -84,7 +84,7 @@ type authState struct {
 
 func (st *authState) setUser(u *model.User) error {
 	if st.user != nil && st.user.UUID != u.UUID {
-		return model.Unauthorizedf("the authentication methods identify different users")
+		return model.Unauthorizedf("The authentication methods identify different users.")
 	}
 	st.user = u
 	return nil
@@ -97,7 +97,7 @@ func (st *authState) setUser(u *model.User) error {
 // model.ErrUnauthorized.
 func (s *Service) Authenticate(ctx context.Context, req AuthRequest) (string, *Credentials, *model.Token, error) {
 	if len(req.Methods) == 0 {
-		return "", nil, nil, model.Invalidf("no authentication method given")
+		return "", nil, nil, model.Invalidf("No authentication method given.")
 	}
 	st := &authState{}
 	for _, m := range req.Methods {
@@ -113,7 +113,7 @@ func (s *Service) Authenticate(ctx context.Context, req AuthRequest) (string, *C
 		case MethodAppCred:
 			err = s.authAppCred(ctx, st, req.AppCred)
 		default:
-			err = model.Unauthorizedf("the authentication method %q is not supported", m)
+			err = model.Unauthorizedf("The authentication method %q is not supported.", m)
 		}
 		if err != nil {
 			return "", nil, nil, err
@@ -159,22 +159,22 @@ func (s *Service) findUser(ctx context.Context, ref UserRef) (*model.User, error
 		return s.GetUser(ctx, ref.ID)
 	case ref.Name != "":
 		if !isDefaultDomain(ref.DomainID, ref.DomainName) {
-			return nil, model.NotFoundf("could not find domain %s%s", ref.DomainID, ref.DomainName)
+			return nil, model.NotFoundf("Could not find domain %s%s.", ref.DomainID, ref.DomainName)
 		}
 		return s.userByName(ctx, ref.Name)
 	}
-	return nil, model.NotFoundf("no user given")
+	return nil, model.NotFoundf("No user given.")
 }
 
 // errBadPassword is the one answer to an unknown user or a wrong password,
 // so that the two cannot be told apart.
 func errBadPassword() error {
-	return model.Unauthorizedf("the user name or password is wrong")
+	return model.Unauthorizedf("The user name or password is wrong.")
 }
 
 func (s *Service) authPassword(ctx context.Context, st *authState, pw *PasswordAuth) error {
 	if pw == nil {
-		return model.Invalidf("the password method needs a user and a password")
+		return model.Invalidf("The password method needs a user and a password.")
 	}
 	u, err := s.findUser(ctx, pw.User)
 	if err != nil {
@@ -189,31 +189,31 @@ func (s *Service) authPassword(ctx context.Context, st *authState, pw *PasswordA
 		return errBadPassword()
 	}
 	if !u.Enabled {
-		return model.Unauthorizedf("user %s is disabled", u.Name)
+		return model.Unauthorizedf("User %s is disabled.", u.Name)
 	}
 	return st.setUser(u)
 }
 
 func (s *Service) authToken(ctx context.Context, st *authState, token string) error {
 	if token == "" {
-		return model.Invalidf("the token method needs a token id")
+		return model.Invalidf("The token method needs a token id.")
 	}
 	ti, err := s.Inspect(ctx, token)
 	if err != nil {
 		return err
 	}
 	if ti.AppCredID != "" {
-		return model.Unauthorizedf("a token issued for an application credential cannot be rescoped")
+		return model.Unauthorizedf("A token issued for an application credential cannot be rescoped.")
 	}
 	u, err := s.GetUser(ctx, ti.UserID)
 	if err != nil {
 		if errors.Is(err, model.ErrNotFound) {
-			return model.Unauthorizedf("the token's user no longer exists")
+			return model.Unauthorizedf("The token's user no longer exists.")
 		}
 		return fmt.Errorf("token authentication: %w", err)
 	}
 	if !u.Enabled {
-		return model.Unauthorizedf("user %s is disabled", u.Name)
+		return model.Unauthorizedf("User %s is disabled.", u.Name)
 	}
 	st.prev = ti
 	return st.setUser(u)
@@ -221,9 +221,9 @@ func (s *Service) authToken(ctx context.Context, st *authState, token string) er
 
 func (s *Service) authAppCred(ctx context.Context, st *authState, m *AppCredAuth) error {
 	if m == nil {
-		return model.Invalidf("the application_credential method needs an id or a name, and a secret")
+		return model.Invalidf("The application_credential method needs an id or a name, and a secret.")
 	}
-	bad := model.Unauthorizedf("the application credential or its secret is wrong")
+	bad := model.Unauthorizedf("The application credential or its secret is wrong.")
 	ac, err := s.findAppCred(ctx, m)
 	if err != nil {
 		if !errors.Is(err, model.ErrNotFound) {
@@ -237,7 +237,7 @@ func (s *Service) authAppCred(ctx context.Context, st *authState, m *AppCredAuth
 		return bad
 	}
 	if ac.ExpiresAt != nil && !s.now().Before(*ac.ExpiresAt) {
-		return model.Unauthorizedf("application credential %s has expired", ac.Name)
+		return model.Unauthorizedf("Application credential %s has expired.", ac.Name)
 	}
 	u, err := s.GetUser(ctx, ac.UserID)
 	if err != nil {
@@ -247,7 +247,7 @@ func (s *Service) authAppCred(ctx context.Context, st *authState, m *AppCredAuth
 		return fmt.Errorf("application credential authentication: %w", err)
 	}
 	if !u.Enabled {
-		return model.Unauthorizedf("user %s is disabled", u.Name)
+		return model.Unauthorizedf("User %s is disabled.", u.Name)
 	}
 	st.appCred = ac
 	return st.setUser(u)
@@ -257,12 +257,12 @@ func (s *Service) findAppCred(ctx context.Context, m *AppCredAuth) (*model.Appli
 	if m.ID != "" {
 		ac, err := store.Get[model.ApplicationCredential](ctx, s.st, m.ID)
 		if err != nil {
-			return nil, notFound(err, "could not find application credential %s", m.ID)
+			return nil, notFound(err, "Could not find application credential %s.", m.ID)
 		}
 		return ac, nil
 	}
 	if m.Name == "" {
-		return nil, model.NotFoundf("no application credential given")
+		return nil, model.NotFoundf("No application credential given.")
 	}
 	u, err := s.findUser(ctx, m.User)
 	if err != nil {
@@ -273,7 +273,7 @@ func (s *Service) findAppCred(ctx context.Context, m *AppCredAuth) (*model.Appli
 		return nil, err
 	}
 	if len(acs) == 0 {
-		return nil, model.NotFoundf("could not find application credential %s", m.Name)
+		return nil, model.NotFoundf("Could not find application credential %s.", m.Name)
 	}
 	return acs[0], nil
 }
@@ -281,16 +281,16 @@ func (s *Service) findAppCred(ctx context.Context, m *AppCredAuth) (*model.Appli
 // scope decides the project a new token is for; nil means unscoped.
 func (s *Service) scope(ctx context.Context, st *authState, sc Scope) (*model.Project, error) {
 	if sc.Other != "" {
-		return nil, model.Unauthorizedf("%s-scoped tokens are not supported; request a project scope", sc.Other)
+		return nil, model.Unauthorizedf("Tokens scoped to a %s are not supported; request a project scope.", sc.Other)
 	}
 	if st.appCred != nil {
 		if sc.requested() {
-			return nil, model.Unauthorizedf("application credentials cannot request a scope")
+			return nil, model.Unauthorizedf("Application credentials cannot request a scope.")
 		}
 		p, err := s.ProjectByID(ctx, st.appCred.ProjectID)
 		if err != nil {
 			if errors.Is(err, model.ErrNotFound) {
-				return nil, model.Unauthorizedf("the application credential's project no longer exists")
+				return nil, model.Unauthorizedf("The application credential's project no longer exists.")
 			}
 			return nil, err
 		}
@@ -307,7 +307,7 @@ func (s *Service) scope(ctx context.Context, st *authState, sc Scope) (*model.Pr
 				if errors.As(err, &ue) {
 					return nil, model.Unauthorizedf("%s", ue.Message)
 				}
-				return nil, model.Unauthorizedf("could not find the project")
+				return nil, model.Unauthorizedf("Could not find the project.")
 			}
 			return nil, err
 		}
@@ -324,17 +324,17 @@ func (s *Service) findProject(ctx context.Context, ref ProjectRef) (*model.Proje
 		return s.ProjectByID(ctx, ref.ID)
 	}
 	if ref.Name == "" {
-		return nil, model.NotFoundf("no project given")
+		return nil, model.NotFoundf("No project given.")
 	}
 	if !isDefaultDomain(ref.DomainID, ref.DomainName) {
-		return nil, model.NotFoundf("could not find domain %s%s", ref.DomainID, ref.DomainName)
+		return nil, model.NotFoundf("Could not find domain %s%s.", ref.DomainID, ref.DomainName)
 	}
 	ps, err := s.ListProjects(ctx, ref.Name)
 	if err != nil {
 		return nil, err
 	}
 	if len(ps) == 0 {
-		return nil, model.NotFoundf("could not find project %s", ref.Name)
+		return nil, model.NotFoundf("Could not find project %s.", ref.Name)
 	}
 	return ps[0], nil
 }
@@ -389,7 +389,7 @@ func (s *Service) issue(ctx context.Context, st *authState, p *model.Project) (s
 	}
 	if p != nil {
 		if !p.Enabled {
-			return "", nil, model.Unauthorizedf("project %s is disabled", p.Name)
+			return "", nil, model.Unauthorizedf("Project %s is disabled.", p.Name)
 		}
 		rec.ProjectID = p.UUID
 		rec.ProjectName = p.Name
@@ -427,7 +427,7 @@ func (s *Service) tokenRoles(ctx context.Context, st *authState, rec *tokenRecor
 		for _, id := range ac.RoleIDs {
 			name, ok := idx.byID[id]
 			if !ok || !slices.Contains(held, name) {
-				return model.Unauthorizedf("user %s no longer holds every role of application credential %s on project %s",
+				return model.Unauthorizedf("User %s no longer holds every role of application credential %s on project %s.",
 					rec.UserName, ac.Name, rec.ProjectName)
 			}
 			names = append(names, name)
@@ -435,7 +435,7 @@ func (s *Service) tokenRoles(ctx context.Context, st *authState, rec *tokenRecor
 		held = ExpandRoles(names)
 	}
 	if len(held) == 0 {
-		return model.Unauthorizedf("user %s has no role on project %s", rec.UserName, rec.ProjectName)
+		return model.Unauthorizedf("User %s has no role on project %s.", rec.UserName, rec.ProjectName)
 	}
 	slices.Sort(held)
 	rec.Roles = held

@@ -20,10 +20,10 @@ const (
 // validName checks the name of a new or renamed object of kind what.
 func validName(what, name string, maxLen int) error {
 	if strings.TrimSpace(name) == "" {
-		return model.Invalidf("a %s name must not be empty", what)
+		return model.Invalidf("The %s name must not be empty.", what)
 	}
 	if utf8.RuneCountInString(name) > maxLen {
-		return model.Invalidf("a %s name must be at most %d characters long", what, maxLen)
+		return model.Invalidf("The %s name must be at most %d characters long.", what, maxLen)
 	}
 	return nil
 }
@@ -46,7 +46,7 @@ func nameTaken(ctx context.Context, r store.Reader, kind model.Kind, name, self 
 // createError translates the store's ErrExists for a new object.
 func createError(err error, what, id string) error {
 	if errors.Is(err, store.ErrExists) {
-		return model.Conflictf("a %s with id %s already exists", what, id)
+		return model.Conflictf("A %s with id %s already exists.", what, id)
 	}
 	return err
 }
@@ -66,7 +66,7 @@ func (s *Service) CreateProject(ctx context.Context, p *model.Project) error {
 			return err
 		}
 		if taken {
-			return model.Conflictf("a project named %q already exists", p.Name)
+			return model.Conflictf("A project named %q already exists.", p.Name)
 		}
 		return createError(tx.Create(ctx, p), "project", p.UUID)
 	})
@@ -100,11 +100,11 @@ func (s *Service) ProjectByID(ctx context.Context, id string) (*model.Project, e
 
 func (s *Service) projectByID(ctx context.Context, r store.Reader, id string) (*model.Project, error) {
 	if id == "" {
-		return nil, model.NotFoundf("could not find project: no id given")
+		return nil, model.NotFoundf("Could not find project: no id given.")
 	}
 	p, err := store.Get[model.Project](ctx, r, id)
 	if err != nil {
-		return nil, notFound(err, "could not find project %s", id)
+		return nil, notFound(err, "Could not find project %s.", id)
 	}
 	return p, nil
 }
@@ -145,7 +145,7 @@ func (s *Service) UpdateProject(ctx context.Context, id string, u ProjectUpdate)
 				return err
 			}
 			if taken {
-				return model.Conflictf("a project named %q already exists", *u.Name)
+				return model.Conflictf("A project named %q already exists.", *u.Name)
 			}
 			p.Name = *u.Name
 		}
@@ -178,7 +178,7 @@ func (s *Service) UpdateProject(ctx context.Context, id string, u ProjectUpdate)
 func (s *Service) DeleteProject(ctx context.Context, id string) error {
 	err := s.st.InTx(ctx, func(tx store.Writer) error {
 		if err := tx.Delete(ctx, model.KindProject, id); err != nil {
-			return notFound(err, "could not find project %s", id)
+			return notFound(err, "Could not find project %s.", id)
 		}
 		q := store.Query{ProjectID: id}
 		for _, kind := range []model.Kind{model.KindRoleAssignment, model.KindApplicationCredential} {

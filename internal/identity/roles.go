@@ -36,7 +36,7 @@ func (s *Service) CreateRole(ctx context.Context, r *model.Role) error {
 			return err
 		}
 		if taken {
-			return model.Conflictf("a role named %q already exists", r.Name)
+			return model.Conflictf("A role named %q already exists.", r.Name)
 		}
 		return createError(tx.Create(ctx, r), "role", r.UUID)
 	})
@@ -53,11 +53,11 @@ func (s *Service) GetRole(ctx context.Context, id string) (*model.Role, error) {
 
 func (s *Service) roleByID(ctx context.Context, r store.Reader, id string) (*model.Role, error) {
 	if id == "" {
-		return nil, model.NotFoundf("could not find role: no id given")
+		return nil, model.NotFoundf("Could not find role: no id given.")
 	}
 	role, err := store.Get[model.Role](ctx, r, id)
 	if err != nil {
-		return nil, notFound(err, "could not find role %s", id)
+		return nil, notFound(err, "Could not find role %s.", id)
 	}
 	return role, nil
 }
@@ -113,7 +113,7 @@ func (s *Service) UpdateRole(ctx context.Context, id string, name *string) (*mod
 			return nil
 		}
 		if builtinRole(r.Name) {
-			return model.Forbiddenf("the built-in role %s cannot be renamed", r.Name)
+			return model.Forbiddenf("The built-in role %s cannot be renamed.", r.Name)
 		}
 		if err := validName("role", *name, maxNameLen); err != nil {
 			return err
@@ -123,7 +123,7 @@ func (s *Service) UpdateRole(ctx context.Context, id string, name *string) (*mod
 			return err
 		}
 		if taken {
-			return model.Conflictf("a role named %q already exists", *name)
+			return model.Conflictf("A role named %q already exists.", *name)
 		}
 		r.Name = *name
 		return tx.Update(ctx, r)
@@ -143,7 +143,7 @@ func (s *Service) DeleteRole(ctx context.Context, id string) error {
 			return err
 		}
 		if builtinRole(r.Name) {
-			return model.Forbiddenf("the built-in role %s cannot be deleted", r.Name)
+			return model.Forbiddenf("The built-in role %s cannot be deleted.", r.Name)
 		}
 		as, err := store.List[model.RoleAssignment](ctx, tx, store.Query{Ref: id})
 		if err != nil {
@@ -204,7 +204,7 @@ func (s *Service) Grant(ctx context.Context, projectID, userID, roleID string) e
 func (s *Service) CheckGrant(ctx context.Context, projectID, userID, roleID string) error {
 	var a model.RoleAssignment
 	if err := s.st.Get(ctx, assignmentID(projectID, userID, roleID), &a); err != nil {
-		return notFound(err, "user %s does not have role %s on project %s", userID, roleID, projectID)
+		return notFound(err, "User %s does not have role %s on project %s.", userID, roleID, projectID)
 	}
 	return nil
 }
@@ -214,7 +214,7 @@ func (s *Service) CheckGrant(ctx context.Context, projectID, userID, roleID stri
 func (s *Service) Revoke(ctx context.Context, projectID, userID, roleID string) error {
 	err := s.st.InTx(ctx, func(tx store.Writer) error {
 		if err := tx.Delete(ctx, model.KindRoleAssignment, assignmentID(projectID, userID, roleID)); err != nil {
-			return notFound(err, "user %s does not have role %s on project %s", userID, roleID, projectID)
+			return notFound(err, "User %s does not have role %s on project %s.", userID, roleID, projectID)
 		}
 		return revokeTokens(ctx, tx, store.Query{Parent: userID, ProjectID: projectID})
 	})

@@ -17,10 +17,10 @@ const maxSecretLen = 72
 // hashSecret hashes a password or application-credential secret.
 func (s *Service) hashSecret(secret string) (string, error) {
 	if secret == "" {
-		return "", model.Invalidf("the password must not be empty")
+		return "", model.Invalidf("The password must not be empty.")
 	}
 	if len(secret) > maxSecretLen {
-		return "", model.Invalidf("the password must be at most %d bytes long", maxSecretLen)
+		return "", model.Invalidf("The password must be at most %d bytes long.", maxSecretLen)
 	}
 	h, err := bcrypt.GenerateFromPassword([]byte(secret), s.opts.PasswordCost)
 	if err != nil {

@@ -47,8 +47,8 @@ type Options struct {
 	PasswordCost int
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
-	// Logger receives operator logs; nil discards them.
-	Logger *slog.Logger
+	// Log receives operator logs; nil discards them.
+	Log *slog.Logger
 }
 
 // Service implements identity: authentication, token validation and the
@@ -79,10 +79,10 @@ func New(st store.Store, opts Options) *Service {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.DiscardHandler)
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
 	}
-	s := &Service{st: st, opts: opts, log: opts.Logger, cache: newTokenCache(opts.CacheTTL)}
+	s := &Service{st: st, opts: opts, log: opts.Log, cache: newTokenCache(opts.CacheTTL)}
 	// A hash of a random password, so that authenticating as an unknown
 	// user costs as much as a wrong password.
 	if h, err := bcrypt.GenerateFromPassword([]byte(randomString(16)), opts.PasswordCost); err == nil {

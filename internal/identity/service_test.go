@@ -2,6 +2,7 @@ package identity
 
 import (
 	"errors"
+	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/slipway/slipway/internal/model"
 	"github.com/slipway/slipway/internal/store"
+	sqlstore "github.com/slipway/slipway/internal/store/sql"
 )
 
 // testClock is an injectable clock that tests move forward.
@@ -29,6 +31,35 @@ func (c *testClock) Advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.t = c.t.Add(d)
+}
+
+// forEachBackend runs test against the in-memory fake and a real SQLite
+// store.
+func forEachBackend(t *testing.T, test func(t *testing.T, open func(*testing.T) store.Store)) {
+	backends := []struct {
+		name string
+		open func(*testing.T) store.Store
+	}{
+		{"memory", func(*testing.T) store.Store { return newMemStore() }},
+		{"sqlite", func(t *testing.T) store.Store { return openSQLite(t) }},
+	}
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			test(t, b.open)
+		})
+	}
+}
+
+// openSQLite opens a fresh SQLite store in a temporary directory.
+func openSQLite(t testing.TB) store.Store {
+	t.Helper()
+	st, err := sqlstore.Open(t.Context(), filepath.Join(t.TempDir(), "identity.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
 }
 
 // fixture is a bootstrapped service with a project "demo", a member
@@ -124,7 +155,11 @@ func wantErr(t *testing.T, err, sentinel error) {
 
 func TestPasswordAuthentication(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, newMemStore())
+	forEachBackend(t, testPasswordAuthentication)
+}
+
+func testPasswordAuthentication(t *testing.T, open func(*testing.T) store.Store) {
+	f := newFixture(t, open(t))
 	tests := []struct {
 		name        string
 		req         AuthRequest
@@ -259,8 +294,12 @@ func TestCredentialsRoles(t *testing.T) {
 
 func TestDisabledUserAndProject(t *testing.T) {
 	t.Parallel()
+	forEachBackend(t, testDisabledUserAndProject)
+}
+
+func testDisabledUserAndProject(t *testing.T, open func(*testing.T) store.Store) {
 	ctx := t.Context()
-	f := newFixture(t, newMemStore())
+	f := newFixture(t, open(t))
 	tok, _ := f.login(t, passwordAuth("alice", alicePassword, projectScope("demo")))
 
 	disabled := false
@@ -289,8 +328,12 @@ func TestDisabledUserAndProject(t *testing.T) {
 
 func TestTokenRescope(t *testing.T) {
 	t.Parallel()
+	forEachBackend(t, testTokenRescope)
+}
+
+func testTokenRescope(t *testing.T, open func(*testing.T) store.Store) {
 	ctx := t.Context()
-	f := newFixture(t, newMemStore())
+	f := newFixture(t, open(t))
 	unscoped, creds := f.login(t, passwordAuth("alice", alicePassword, Scope{Unscoped: true}))
 	if creds.Scoped() || len(creds.Roles) != 0 {
 		t.Fatalf("unscoped token has project %q roles %q", creds.ProjectID, creds.Roles)
@@ -326,8 +369,12 @@ func TestTokenRescope(t *testing.T) {
 
 func TestTokenExpiry(t *testing.T) {
 	t.Parallel()
+	forEachBackend(t, testTokenExpiry)
+}
+
+func testTokenExpiry(t *testing.T, open func(*testing.T) store.Store) {
 	ctx := t.Context()
-	f := newFixture(t, newMemStore())
+	f := newFixture(t, open(t))
 	tok, creds := f.login(t, passwordAuth("alice", alicePassword, projectScope("demo")))
 	if want := f.clock.Now().Add(DefaultTokenTTL); !creds.ExpiresAt.Equal(want) {
 		t.Errorf("expires at %v, want %v", creds.ExpiresAt, want)
@@ -355,7 +402,11 @@ func TestTokenExpiry(t *testing.T) {
 
 func TestMalformedTokens(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, newMemStore())
+	forEachBackend(t, testMalformedTokens)
+}
+
+func testMalformedTokens(t *testing.T, open func(*testing.T) store.Store) {
+	f := newFixture(t, open(t))
 	for _, tok := range []string{"", "garbage", "slw_" + "x", "gAAAAABnot-a-slipway-token", newToken()} {
 		_, err := f.svc.Validate(t.Context(), tok)
 		wantErr(t, err, model.ErrUnauthorized)
@@ -364,8 +415,12 @@ func TestMalformedTokens(t *testing.T) {
 
 func TestApplicationCredentials(t *testing.T) {
 	t.Parallel()
+	forEachBackend(t, testApplicationCredentials)
+}
+
+func testApplicationCredentials(t *testing.T, open func(*testing.T) store.Store) {
 	ctx := t.Context()
-	f := newFixture(t, newMemStore())
+	f := newFixture(t, open(t))
 	// Alice becomes admin on demo too, so that she can delegate a subset.
 	if err := f.svc.Grant(ctx, f.demo.UUID, f.alice.UUID, f.roles[model.RoleAdmin]); err != nil {
 		t.Fatal(err)
@@ -448,8 +503,12 @@ func TestApplicationCredentials(t *testing.T) {
 
 func TestApplicationCredentialExpiry(t *testing.T) {
 	t.Parallel()
+	forEachBackend(t, testApplicationCredentialExpiry)
+}
+
+func testApplicationCredentialExpiry(t *testing.T, open func(*testing.T) store.Store) {
 	ctx := t.Context()
-	f := newFixture(t, newMemStore())
+	f := newFixture(t, open(t))
 	_, creds := f.login(t, passwordAuth("alice", alicePassword, projectScope("demo")))
 	exp := f.clock.Now().Add(time.Hour)
 	ac, secret, err := f.svc.CreateApplicationCredential(ctx, creds, f.alice.UUID, AppCredCreate{Name: "short", ExpiresAt: &exp})
@@ -470,6 +529,10 @@ func TestApplicationCredentialExpiry(t *testing.T) {
 
 func TestRevocation(t *testing.T) {
 	t.Parallel()
+	forEachBackend(t, testRevocation)
+}
+
+func testRevocation(t *testing.T, open func(*testing.T) store.Store) {
 	tests := []struct {
 		name   string
 		revoke func(t *testing.T, f *fixture, tok string, appCredID string)
@@ -541,7 +604,7 @@ func TestRevocation(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			ctx := t.Context()
-			f := newFixture(t, newMemStore())
+			f := newFixture(t, open(t))
 			tok, creds := f.login(t, passwordAuth("alice", alicePassword, projectScope("demo")))
 			ac, secret, err := f.svc.CreateApplicationCredential(ctx, creds, f.alice.UUID, AppCredCreate{Name: "ci"})
 			if err != nil {
@@ -576,8 +639,12 @@ func TestRevocation(t *testing.T) {
 
 func TestRevokedAssignmentInvalidatesAppCred(t *testing.T) {
 	t.Parallel()
+	forEachBackend(t, testRevokedAssignmentInvalidatesAppCred)
+}
+
+func testRevokedAssignmentInvalidatesAppCred(t *testing.T, open func(*testing.T) store.Store) {
 	ctx := t.Context()
-	f := newFixture(t, newMemStore())
+	f := newFixture(t, open(t))
 	_, creds := f.login(t, passwordAuth("alice", alicePassword, projectScope("demo")))
 	ac, secret, err := f.svc.CreateApplicationCredential(ctx, creds, f.alice.UUID, AppCredCreate{Name: "ci"})
 	if err != nil {
@@ -592,10 +659,14 @@ func TestRevokedAssignmentInvalidatesAppCred(t *testing.T) {
 
 func TestBootstrap(t *testing.T) {
 	t.Parallel()
+	forEachBackend(t, testBootstrap)
+}
+
+func testBootstrap(t *testing.T, open func(*testing.T) store.Store) {
 	ctx := t.Context()
 	t.Run("generated password", func(t *testing.T) {
 		t.Parallel()
-		svc := New(newMemStore(), Options{PasswordCost: bcrypt.MinCost})
+		svc := New(open(t), Options{PasswordCost: bcrypt.MinCost})
 		res, err := svc.Bootstrap(ctx, BootstrapOptions{})
 		if err != nil || !res.Created || len(res.Password) < 24 {
 			t.Fatalf("Bootstrap = %+v, %v", res, err)
@@ -610,7 +681,7 @@ func TestBootstrap(t *testing.T) {
 	})
 	t.Run("idempotent", func(t *testing.T) {
 		t.Parallel()
-		st := newMemStore()
+		st := open(t)
 		svc := New(st, Options{PasswordCost: bcrypt.MinCost})
 		if _, err := svc.Bootstrap(ctx, BootstrapOptions{AdminPassword: "first"}); err != nil {
 			t.Fatal(err)
@@ -644,8 +715,12 @@ func TestBootstrap(t *testing.T) {
 
 func TestManagement(t *testing.T) {
 	t.Parallel()
+	forEachBackend(t, testManagement)
+}
+
+func testManagement(t *testing.T, open func(*testing.T) store.Store) {
 	ctx := t.Context()
-	f := newFixture(t, newMemStore())
+	f := newFixture(t, open(t))
 
 	wantErr(t, f.svc.CreateProject(ctx, &model.Project{Name: "demo"}), model.ErrConflict)
 	wantErr(t, f.svc.CreateProject(ctx, &model.Project{Name: " "}), model.ErrInvalid)

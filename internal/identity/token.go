@@ -127,7 +127,7 @@ func (s *Service) Inspect(ctx context.Context, token string) (*TokenInfo, error)
 // lookup returns the shared, cached TokenInfo for token; callers clone it.
 func (s *Service) lookup(ctx context.Context, token string) (*TokenInfo, error) {
 	if len(token) != tokenLen || !strings.HasPrefix(token, TokenPrefix) {
-		return nil, model.Unauthorizedf("the token is malformed")
+		return nil, model.Unauthorizedf("The token is malformed.")
 	}
 	now := s.now()
 	hash := HashToken(token)
@@ -136,7 +136,7 @@ func (s *Service) lookup(ctx context.Context, token string) (*TokenInfo, error) 
 		rec := &tokenRecord{}
 		if err := s.st.Get(ctx, hash, rec); err != nil {
 			if errors.Is(err, store.ErrNotFound) {
-				return nil, model.Unauthorizedf("the token is unknown or has been revoked")
+				return nil, model.Unauthorizedf("The token is unknown or has been revoked.")
 			}
 			return nil, fmt.Errorf("validate token: %w", err)
 		}
@@ -144,7 +144,7 @@ func (s *Service) lookup(ctx context.Context, token string) (*TokenInfo, error) 
 		s.cache.put(hash, ti, gen, now)
 	}
 	if !now.Before(ti.ExpiresAt) {
-		return nil, model.Unauthorizedf("the token expired at %s", ti.ExpiresAt.UTC().Format(time.RFC3339))
+		return nil, model.Unauthorizedf("The token expired at %s.", ti.ExpiresAt.UTC().Format(time.RFC3339))
 	}
 	return ti, nil
 }
@@ -156,7 +156,7 @@ func (s *Service) RevokeToken(ctx context.Context, token string) error {
 	err := s.st.Delete(ctx, model.KindToken, hash)
 	s.cache.remove(hash)
 	if err != nil {
-		return notFound(err, "the token is unknown or has been revoked")
+		return notFound(err, "The token is unknown or has been revoked.")
 	}
 	return nil
 }

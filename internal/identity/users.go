@@ -36,7 +36,7 @@ func (s *Service) CreateUser(ctx context.Context, u *model.User, password string
 			return err
 		}
 		if taken {
-			return model.Conflictf("a user named %q already exists", u.Name)
+			return model.Conflictf("A user named %q already exists.", u.Name)
 		}
 		return createError(tx.Create(ctx, u), "user", u.UUID)
 	})
@@ -52,7 +52,7 @@ func (s *Service) checkDefaultProject(ctx context.Context, r store.Reader, id st
 	}
 	if _, err := s.projectByID(ctx, r, id); err != nil {
 		if errors.Is(err, model.ErrNotFound) {
-			return model.Invalidf("the default project %s does not exist", id)
+			return model.Invalidf("The default project %s does not exist.", id)
 		}
 		return err
 	}
@@ -66,11 +66,11 @@ func (s *Service) GetUser(ctx context.Context, id string) (*model.User, error) {
 
 func (s *Service) userByID(ctx context.Context, r store.Reader, id string) (*model.User, error) {
 	if id == "" {
-		return nil, model.NotFoundf("could not find user: no id given")
+		return nil, model.NotFoundf("Could not find user: no id given.")
 	}
 	u, err := store.Get[model.User](ctx, r, id)
 	if err != nil {
-		return nil, notFound(err, "could not find user %s", id)
+		return nil, notFound(err, "Could not find user %s.", id)
 	}
 	return u, nil
 }
@@ -82,7 +82,7 @@ func (s *Service) userByName(ctx context.Context, name string) (*model.User, err
 		return nil, fmt.Errorf("look up user %s: %w", name, err)
 	}
 	if len(us) == 0 {
-		return nil, model.NotFoundf("could not find user %s", name)
+		return nil, model.NotFoundf("Could not find user %s.", name)
 	}
 	return us[0], nil
 }
@@ -134,7 +134,7 @@ func (s *Service) UpdateUser(ctx context.Context, id string, upd UserUpdate) (*m
 				return err
 			}
 			if taken {
-				return model.Conflictf("a user named %q already exists", *upd.Name)
+				return model.Conflictf("A user named %q already exists.", *upd.Name)
 			}
 			u.Name = *upd.Name
 		}
@@ -184,7 +184,7 @@ func (s *Service) ChangePassword(ctx context.Context, userID, original, password
 		return err
 	}
 	if !s.checkSecret(u.PasswordHash, original) {
-		return model.Unauthorizedf("the original password is wrong")
+		return model.Unauthorizedf("The original password is wrong.")
 	}
 	if _, err := s.UpdateUser(ctx, userID, UserUpdate{Password: &password}); err != nil {
 		return err
@@ -197,7 +197,7 @@ func (s *Service) ChangePassword(ctx context.Context, userID, original, password
 func (s *Service) DeleteUser(ctx context.Context, id string) error {
 	err := s.st.InTx(ctx, func(tx store.Writer) error {
 		if err := tx.Delete(ctx, model.KindUser, id); err != nil {
-			return notFound(err, "could not find user %s", id)
+			return notFound(err, "Could not find user %s.", id)
 		}
 		q := store.Query{Parent: id}
 		for _, kind := range []model.Kind{model.KindRoleAssignment, model.KindApplicationCredential} {

@@ -107,7 +107,7 @@ func Start(ctx context.Context, cfg Config, comps Components, log *slog.Logger) 
 			{Type: "identity", Name: "keystone", URL: run.URL + IdentityPrefix + "/v3"},
 			{Type: "container-infra", Name: "magnum", URL: run.URL + MagnumPrefix + "/v1"},
 		},
-		Logger: log,
+		Log: log,
 	})
 
 	rec := conductor.NewReconciler(st, comps.Drivers, conductor.ReconcilerOptions{Log: log})

@@ -118,8 +118,7 @@ func TestHeaders(t *testing.T) {
 			if st.Clusters != 2 || st.Nodes != 5 {
 				t.Errorf("stats = %+v", st)
 			}
-			reqs := srv.Requests()
-			h := reqs[len(reqs)-1].Header
+			h := srv.LastRequest().Header
 			for k, want := range map[string]string{
 				"OpenStack-API-Version": tc.version,
 				"Accept":                "application/json",
@@ -393,12 +392,8 @@ func TestRoutes(t *testing.T) {
 				t.Fatalf("%d requests, want 1", len(reqs))
 			}
 			r := reqs[0]
-			line := r.Method + " " + r.Path
-			if r.Query != "" {
-				line += "?" + r.Query
-			}
-			if line != tc.wantReq {
-				t.Errorf("request = %q, want %q", line, tc.wantReq)
+			if r.String() != tc.wantReq {
+				t.Errorf("request = %q, want %q", r, tc.wantReq)
 			}
 			if r.Body != tc.wantBody {
 				t.Errorf("body = %s, want %s", r.Body, tc.wantBody)

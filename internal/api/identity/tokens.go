@@ -117,7 +117,7 @@ func (s *server) subjectToken(r *http.Request) (string, *identity.TokenInfo, err
 	if err != nil {
 		var ue *model.UserError
 		if errors.Is(err, model.ErrUnauthorized) && errors.As(err, &ue) {
-			return "", nil, model.NotFoundf("Could not find token: %s", ue.Message)
+			return "", nil, model.NotFoundf("Could not find the token. %s", ue.Message)
 		}
 		return "", nil, err
 	}

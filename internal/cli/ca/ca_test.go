@@ -51,75 +51,37 @@ func TestCommands(t *testing.T) {
 	if err := os.WriteFile(csrFile, []byte(csrPEM), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	tests := []struct {
-		name       string
-		args       []string
-		stdin      string
-		wantOut    string
-		wantErrOut string
-		wantReq    string
-		check      func(t *testing.T, out string)
-	}{
-		{name: "show", args: []string{"ca", "show", "k8s"}, wantOut: caPEM, wantReq: "GET /certificates/k8s"},
-		{name: "show etcd", args: []string{"ca", "show", "k8s", "--ca-type", "etcd"}, wantOut: "ETCD CA\n", wantReq: "GET /certificates/k8s?ca_cert_type=etcd"},
+	clitest.RunCases(t, newAPI, NewCommand, []clitest.Case{
+		{Name: "show", Args: []string{"ca", "show", "k8s"}, WantOut: caPEM, WantReq: "GET /certificates/k8s"},
+		{Name: "show etcd", Args: []string{"ca", "show", "k8s", "--ca-type", "etcd"}, WantOut: "ETCD CA\n", WantReq: "GET /certificates/k8s?ca_cert_type=etcd"},
 		{
-			name: "show json", args: []string{"ca", "show", "k8s", "-o", "json"},
-			wantOut: "{\n  \"cluster_uuid\": \"" + clusterUUID + "\",\n  \"pem\": \"-----BEGIN CERTIFICATE-----\\nCA\\n-----END CERTIFICATE-----\\n\",\n  \"links\": null\n}\n",
+			Name: "show json", Args: []string{"ca", "show", "k8s", "-o", "json"},
+			WantOut: "{\n  \"cluster_uuid\": \"" + clusterUUID + "\",\n  \"pem\": \"-----BEGIN CERTIFICATE-----\\nCA\\n-----END CERTIFICATE-----\\n\",\n  \"links\": null\n}\n",
 		},
-		{name: "sign file", args: []string{"ca", "sign", "k8s", csrFile}, wantOut: certPEM, wantReq: "POST /certificates"},
-		{name: "sign stdin", args: []string{"ca", "sign", "k8s", "-"}, stdin: csrPEM, wantOut: certPEM},
+		{Name: "sign file", Args: []string{"ca", "sign", "k8s", csrFile}, WantOut: certPEM, WantReq: "POST /certificates"},
+		{Name: "sign stdin", Args: []string{"ca", "sign", "k8s", "-"}, Stdin: csrPEM, WantOut: certPEM},
 		{
-			name: "sign json", args: []string{"ca", "sign", "k8s", csrFile, "-o", "json"},
-			check: func(t *testing.T, out string) {
+			Name: "sign json", Args: []string{"ca", "sign", "k8s", csrFile, "-o", "json"},
+			Check: func(t *testing.T, out string) {
 				var got v1.Certificate
 				if err := json.Unmarshal([]byte(out), &got); err != nil || got.PEM != certPEM || got.CSR != csrPEM {
 					t.Errorf("certificate = %+v (%v)", got, err)
 				}
 			},
 		},
-		{name: "rotate", args: []string{"ca", "rotate", "k8s"}, wantOut: "Request to rotate the CA of cluster k8s has been accepted.\n", wantReq: "PATCH /certificates/k8s"},
-		{name: "rotate and wait", args: []string{"ca", "rotate", "k8s", "--wait"}, wantOut: "Request to rotate the CA of cluster k8s has been accepted.\n", wantErrOut: "[t] UPDATE_COMPLETE\n"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			srv := newAPI(t)
-			res := clitest.RunWithInput(t, srv, tc.stdin, NewCommand, tc.args...)
-			if res.Err != nil {
-				t.Fatalf("err = %v, stderr:\n%s", res.Err, res.ErrOut)
-			}
-			if tc.wantOut != "" && res.Out != tc.wantOut {
-				t.Errorf("stdout:\n%s\nwant:\n%s", res.Out, tc.wantOut)
-			}
-			if got := clitest.StripElapsed(res.ErrOut); got != tc.wantErrOut {
-				t.Errorf("stderr = %q, want %q", got, tc.wantErrOut)
-			}
-			if tc.check != nil {
-				tc.check(t, res.Out)
-			}
-			if tc.wantReq != "" {
-				r := srv.Requests()[0]
-				got := r.Method + " " + r.Path
-				if r.Query != "" {
-					got += "?" + r.Query
-				}
-				if got != tc.wantReq {
-					t.Errorf("request = %s, want %s", got, tc.wantReq)
-				}
-			}
-		})
-	}
-}
-
-func TestSignErrors(t *testing.T) {
-	t.Parallel()
-	res := clitest.Run(t, newAPI(t), NewCommand, "ca", "sign", "k8s", filepath.Join(t.TempDir(), "missing.csr"))
-	if res.Err == nil || len(res.ErrOut) == 0 || res.ErrOut[:17] != "Error: read CSR: " {
-		t.Errorf("missing CSR file: err %v, stderr %q", res.Err, res.ErrOut)
-	}
-	res = clitest.RunWithInput(t, newAPI(t), "not a csr", NewCommand, "ca", "sign", "k8s", "-")
-	want := "Error: Invalid CSR. (HTTP 400, request " + clienttest.RequestID + ")\n"
-	if res.Err == nil || res.ErrOut != want {
-		t.Errorf("bad CSR: stderr %q, want %q", res.ErrOut, want)
-	}
+		{
+			Name: "sign a bad CSR", Args: []string{"ca", "sign", "k8s", "-"}, Stdin: "not a csr", WantErr: true,
+			WantErrOut: "Error: Invalid CSR. (HTTP 400, request " + clienttest.RequestID + ")\n",
+		},
+		{
+			Name: "sign a missing file", Args: []string{"ca", "sign", "k8s", "/nonexistent/x.csr"}, WantErr: true,
+			WantErrOut: "Error: read CSR: open /nonexistent/x.csr: no such file or directory\n",
+		},
+		{Name: "rotate", Args: []string{"ca", "rotate", "k8s"}, WantOut: "Request to rotate the CA of cluster k8s has been accepted.\n", WantReq: "PATCH /certificates/k8s"},
+		{
+			Name: "rotate and wait", Args: []string{"ca", "rotate", "k8s", "--wait"},
+			WantOut: "Request to rotate the CA of cluster k8s has been accepted.\n", WantErrOut: "[t] UPDATE_COMPLETE\n",
+			WantReq: "GET /clusters/k8s",
+		},
+	})
 }

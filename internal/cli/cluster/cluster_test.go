@@ -6,19 +6,16 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
-	"errors"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 
 	"sigs.k8s.io/yaml"
 
 	"github.com/slipway/slipway/internal/cli/clitest"
-	"github.com/slipway/slipway/internal/cli/cmdutil"
 	v1 "github.com/slipway/slipway/pkg/apis/magnum/v1"
 	"github.com/slipway/slipway/pkg/client/clienttest"
 )
@@ -59,41 +56,25 @@ func newAPI(t *testing.T) *clienttest.Server {
 	srv.Handle("PATCH /clusters/{id}", accept)
 	srv.Handle("POST /clusters/{id}/actions/resize", accept)
 	srv.Handle("POST /clusters/{id}/actions/upgrade", accept)
+	srv.Handle("DELETE /clusters/{id}", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
 	return srv
-}
-
-// lastBody returns the body of the last request with the given method.
-func lastBody(t *testing.T, srv *clienttest.Server, method string) string {
-	t.Helper()
-	reqs := srv.Requests()
-	for i := len(reqs) - 1; i >= 0; i-- {
-		if reqs[i].Method == method {
-			return reqs[i].Body
-		}
-	}
-	t.Fatalf("no %s request", method)
-	return ""
 }
 
 func TestCommands(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name     string
-		args     []string
-		wantOut  string
-		wantBody string // of the last POST or PATCH
-		check    func(t *testing.T, out string)
-	}{
+	clitest.RunCases(t, newAPI, NewCommand, []clitest.Case{
 		{
-			name: "list table",
-			args: []string{"cluster", "list"},
-			wantOut: "UUID                                  NAME  KEYPAIR  NODE_COUNT  MASTER_COUNT  STATUS           HEALTH_STATUS\n" +
+			Name: "list table",
+			Args: []string{"cluster", "list"},
+			WantOut: "UUID                                  NAME  KEYPAIR  NODE_COUNT  MASTER_COUNT  STATUS           HEALTH_STATUS\n" +
 				clusterUUID + "  k8s   -        2           1             CREATE_COMPLETE  HEALTHY\n",
+			WantReq: "GET /clusters",
 		},
 		{
-			name: "list json",
-			args: []string{"cluster", "list", "-o", "json"},
-			check: func(t *testing.T, out string) {
+			Name:    "list json",
+			Args:    []string{"cluster", "list", "-o", "json", "--limit", "5", "--sort-key", "name"},
+			WantReq: "GET /clusters?limit=5&sort_key=name",
+			Check: func(t *testing.T, out string) {
 				var got []v1.ClusterSummary
 				if err := json.Unmarshal([]byte(out), &got); err != nil {
 					t.Fatalf("output is not a JSON list of clusters: %v\n%s", err, out)
@@ -104,9 +85,9 @@ func TestCommands(t *testing.T) {
 			},
 		},
 		{
-			name: "show table",
-			args: []string{"cluster", "show", "k8s"},
-			check: func(t *testing.T, out string) {
+			Name: "show table",
+			Args: []string{"cluster", "show", "k8s"},
+			Check: func(t *testing.T, out string) {
 				for _, want := range []string{
 					"FIELD ", "\napi_address ", " https://10.0.0.5:6443\n", "\nlabels ", ` {"kube_tag":"v1.31.1"}` + "\n",
 					"\nstatus_reason ", " -\n", "\nuuid ", " " + clusterUUID + "\n",
@@ -121,9 +102,9 @@ func TestCommands(t *testing.T) {
 			},
 		},
 		{
-			name: "show yaml",
-			args: []string{"cluster", "show", "k8s", "-o", "yaml"},
-			check: func(t *testing.T, out string) {
+			Name: "show yaml",
+			Args: []string{"cluster", "show", "k8s", "-o", "yaml"},
+			Check: func(t *testing.T, out string) {
 				var got v1.Cluster
 				if err := yaml.Unmarshal([]byte(out), &got); err != nil {
 					t.Fatal(err)
@@ -134,92 +115,65 @@ func TestCommands(t *testing.T) {
 			},
 		},
 		{
-			name:     "create",
-			args:     []string{"cluster", "create", "k8s", "--template", "tmpl", "--node-count", "3", "--label", "a=b,c", "--labels", "x=1,y=2", "--merge-labels", "--floating-ip-disabled"},
-			wantOut:  "Request to create cluster " + clusterUUID + " accepted\n",
-			wantBody: `{"name":"k8s","cluster_template_id":"tmpl","node_count":3,"create_timeout":60,"labels":{"a":"b,c","x":"1","y":"2"},"merge_labels":true,"floating_ip_enabled":false}`,
+			Name:       "show missing",
+			Args:       []string{"cluster", "show", "nope"},
+			WantErr:    true,
+			WantErrOut: "Error: Cluster nope could not be found. (HTTP 404, request " + clienttest.RequestID + ")\n",
 		},
 		{
-			name:     "create json",
-			args:     []string{"cluster", "create", "k8s", "--cluster-template", "tmpl", "-o", "json"},
-			wantOut:  "{\n  \"uuid\": \"" + clusterUUID + "\"\n}\n",
-			wantBody: `{"name":"k8s","cluster_template_id":"tmpl","create_timeout":60}`,
+			Name:     "create",
+			Args:     []string{"cluster", "create", "k8s", "--template", "tmpl", "--node-count", "3", "--label", "a=b,c", "--labels", "x=1,y=2", "--merge-labels", "--floating-ip-disabled"},
+			WantOut:  "Request to create cluster " + clusterUUID + " accepted\n",
+			WantReq:  "POST /clusters",
+			WantBody: `{"name":"k8s","cluster_template_id":"tmpl","node_count":3,"create_timeout":60,"labels":{"a":"b,c","x":"1","y":"2"},"merge_labels":true,"floating_ip_enabled":false}`,
 		},
 		{
-			name:     "update",
-			args:     []string{"cluster", "update", "k8s", "replace", "node_count=3", "health_status_reason=api=ok"},
-			wantOut:  "Request to update cluster k8s has been accepted.\n",
-			wantBody: `[{"op":"replace","path":"/node_count","value":3},{"op":"replace","path":"/health_status_reason","value":"{\"api\":\"ok\"}"}]`,
+			Name:     "create json",
+			Args:     []string{"cluster", "create", "k8s", "--cluster-template", "tmpl", "-o", "json"},
+			WantOut:  "{\n  \"uuid\": \"" + clusterUUID + "\"\n}\n",
+			WantBody: `{"name":"k8s","cluster_template_id":"tmpl","create_timeout":60}`,
 		},
 		{
-			name:     "resize",
-			args:     []string{"cluster", "resize", "k8s", "1", "--nodes-to-remove", "n-1,n-2", "--nodegroup", "big"},
-			wantOut:  "Request to resize cluster k8s has been accepted.\n",
-			wantBody: `{"node_count":1,"nodes_to_remove":["n-1","n-2"],"nodegroup":"big"}`,
+			Name:       "create needs a template",
+			Args:       []string{"cluster", "create", "k8s"},
+			WantErr:    true,
+			WantErrOut: "Error: at least one of the flags in the group [template cluster-template] is required\n",
 		},
 		{
-			name:     "upgrade",
-			args:     []string{"cluster", "upgrade", "k8s", "tmpl-2"},
-			wantOut:  "Request to upgrade cluster k8s has been accepted.\n",
-			wantBody: `{"cluster_template":"tmpl-2","max_batch_size":1}`,
+			Name:     "update",
+			Args:     []string{"cluster", "update", "k8s", "replace", "node_count=3", "health_status_reason=api=ok"},
+			WantOut:  "Request to update cluster k8s has been accepted.\n",
+			WantReq:  "PATCH /clusters/k8s",
+			WantBody: `[{"op":"replace","path":"/node_count","value":3},{"op":"replace","path":"/health_status_reason","value":"{\"api\":\"ok\"}"}]`,
 		},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			srv := newAPI(t)
-			res := clitest.Run(t, srv, NewCommand, tc.args...)
-			if res.Err != nil {
-				t.Fatalf("err = %v, stderr:\n%s", res.Err, res.ErrOut)
-			}
-			if tc.wantOut != "" && res.Out != tc.wantOut {
-				t.Errorf("stdout:\n%s\nwant:\n%s", res.Out, tc.wantOut)
-			}
-			if tc.check != nil {
-				tc.check(t, res.Out)
-			}
-			if tc.wantBody != "" {
-				method := "POST"
-				if tc.args[1] == "update" {
-					method = "PATCH"
-				}
-				if got := lastBody(t, srv, method); got != tc.wantBody {
-					t.Errorf("request body:\n%s\nwant:\n%s", got, tc.wantBody)
-				}
-			}
-		})
-	}
-}
-
-func TestAPIErrorIsPrinted(t *testing.T) {
-	t.Parallel()
-	srv := newAPI(t)
-	res := clitest.Run(t, srv, NewCommand, "cluster", "show", "nope")
-	if res.Err == nil {
-		t.Fatal("show of a missing cluster succeeded")
-	}
-	want := "Error: Cluster nope could not be found. (HTTP 404, request " + clienttest.RequestID + ")\n"
-	if res.ErrOut != want {
-		t.Errorf("stderr = %q, want %q", res.ErrOut, want)
-	}
-}
-
-// sequence serves the given clusters one per GET, repeating the last; a nil
-// entry is a 404.
-func sequence(srv *clienttest.Server, states ...*v1.Cluster) {
-	var mu sync.Mutex
-	i := 0
-	srv.Handle("GET /clusters/{id}", func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		s := states[min(i, len(states)-1)]
-		i++
-		mu.Unlock()
-		if s == nil {
-			clienttest.WriteError(w, http.StatusNotFound, "Cluster "+r.PathValue("id")+" could not be found.")
-			return
-		}
-		clienttest.WriteJSON(w, http.StatusOK, s)
+		{
+			Name:     "resize",
+			Args:     []string{"cluster", "resize", "k8s", "1", "--nodes-to-remove", "n-1,n-2", "--nodegroup", "big"},
+			WantOut:  "Request to resize cluster k8s has been accepted.\n",
+			WantReq:  "POST /clusters/k8s/actions/resize",
+			WantBody: `{"node_count":1,"nodes_to_remove":["n-1","n-2"],"nodegroup":"big"}`,
+		},
+		{
+			Name:     "upgrade",
+			Args:     []string{"cluster", "upgrade", "k8s", "tmpl-2"},
+			WantOut:  "Request to upgrade cluster k8s has been accepted.\n",
+			WantReq:  "POST /clusters/k8s/actions/upgrade",
+			WantBody: `{"cluster_template":"tmpl-2","max_batch_size":1}`,
+		},
+		{
+			Name:    "delete",
+			Args:    []string{"cluster", "delete", "k8s", "old"},
+			WantOut: "Request to delete cluster k8s has been accepted.\nRequest to delete cluster old has been accepted.\n",
+			WantReq: "DELETE /clusters/old",
+		},
 	})
+}
+
+// sequence makes GETs of the cluster return states in turn; nil is a 404.
+func sequence(states ...*v1.Cluster) func(*clienttest.Server) {
+	return func(srv *clienttest.Server) {
+		srv.Handle("GET /clusters/{id}", clitest.Sequence("Cluster k8s could not be found.", states...))
+	}
 }
 
 func state(status, reason string) *v1.Cluster {
@@ -233,72 +187,54 @@ func state(status, reason string) *v1.Cluster {
 
 func TestWait(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name       string
-		args       []string
-		states     []*v1.Cluster
-		wantErr    bool
-		wantErrOut string
-	}{
+	clitest.RunCases(t, newAPI, NewCommand, []clitest.Case{
 		{
-			name: "create fails",
-			args: []string{"cluster", "create", "k8s", "--template", "tmpl", "--wait"},
-			states: []*v1.Cluster{
+			Name: "create fails",
+			Args: []string{"cluster", "create", "k8s", "--template", "tmpl", "--wait"},
+			Setup: sequence(
 				state("CREATE_IN_PROGRESS", ""), state("CREATE_IN_PROGRESS", ""),
 				state("CREATE_IN_PROGRESS", "waiting for masters"),
 				state("CREATE_FAILED", "k8s-master-0 did not come up"),
-			},
-			wantErr: true,
-			wantErrOut: "[t] CREATE_IN_PROGRESS\n[t] CREATE_IN_PROGRESS: waiting for masters\n" +
+			),
+			WantErr: true,
+			WantErrOut: "[t] CREATE_IN_PROGRESS\n[t] CREATE_IN_PROGRESS: waiting for masters\n" +
 				"[t] CREATE_FAILED: k8s-master-0 did not come up\n" +
 				"Error: cluster k8s: CREATE_FAILED: k8s-master-0 did not come up\n",
 		},
 		{
-			name:       "create succeeds",
-			args:       []string{"cluster", "create", "k8s", "--template", "tmpl", "--wait"},
-			states:     []*v1.Cluster{state("CREATE_IN_PROGRESS", ""), state("CREATE_COMPLETE", "")},
-			wantErrOut: "[t] CREATE_IN_PROGRESS\n[t] CREATE_COMPLETE\n",
+			Name:       "create succeeds",
+			Args:       []string{"cluster", "create", "k8s", "--template", "tmpl", "--wait"},
+			Setup:      sequence(state("CREATE_IN_PROGRESS", ""), state("CREATE_COMPLETE", "")),
+			WantErrOut: "[t] CREATE_IN_PROGRESS\n[t] CREATE_COMPLETE\n",
+			WantReq:    "GET /clusters/" + clusterUUID,
 		},
 		{
-			name:       "resize",
-			args:       []string{"cluster", "resize", "k8s", "3", "--wait"},
-			states:     []*v1.Cluster{state("UPDATE_IN_PROGRESS", ""), state("UPDATE_COMPLETE", "")},
-			wantErrOut: "[t] UPDATE_IN_PROGRESS\n[t] UPDATE_COMPLETE\n",
+			Name:       "resize",
+			Args:       []string{"cluster", "resize", "k8s", "3", "--wait"},
+			Setup:      sequence(state("UPDATE_IN_PROGRESS", ""), state("UPDATE_COMPLETE", "")),
+			WantErrOut: "[t] UPDATE_IN_PROGRESS\n[t] UPDATE_COMPLETE\n",
 		},
 		{
-			name:       "delete",
-			args:       []string{"cluster", "delete", "k8s", "--wait"},
-			states:     []*v1.Cluster{state("DELETE_IN_PROGRESS", ""), state("DELETE_IN_PROGRESS", ""), nil},
-			wantErrOut: "[t] DELETE_IN_PROGRESS\n[t] deleted\n",
+			Name:       "upgrade",
+			Args:       []string{"cluster", "upgrade", "k8s", "tmpl-2", "--wait"},
+			Setup:      sequence(state("UPDATE_IN_PROGRESS", "upgrading node 1 of 2"), state("UPDATE_COMPLETE", "")),
+			WantErrOut: "[t] UPDATE_IN_PROGRESS: upgrading node 1 of 2\n[t] UPDATE_COMPLETE\n",
 		},
 		{
-			name:    "delete fails",
-			args:    []string{"cluster", "delete", "k8s", "--wait"},
-			states:  []*v1.Cluster{state("DELETE_IN_PROGRESS", ""), state("DELETE_FAILED", "volume busy")},
-			wantErr: true,
-			wantErrOut: "[t] DELETE_IN_PROGRESS\n[t] DELETE_FAILED: volume busy\n" +
+			Name:       "delete",
+			Args:       []string{"cluster", "delete", "k8s", "--wait"},
+			Setup:      sequence(state("DELETE_IN_PROGRESS", ""), state("DELETE_IN_PROGRESS", ""), nil),
+			WantErrOut: "[t] DELETE_IN_PROGRESS\n[t] deleted\n",
+		},
+		{
+			Name:    "delete fails",
+			Args:    []string{"cluster", "delete", "k8s", "--wait"},
+			Setup:   sequence(state("DELETE_IN_PROGRESS", ""), state("DELETE_FAILED", "volume busy")),
+			WantErr: true,
+			WantErrOut: "[t] DELETE_IN_PROGRESS\n[t] DELETE_FAILED: volume busy\n" +
 				"Error: cluster k8s: DELETE_FAILED: volume busy\n",
 		},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			srv := newAPI(t)
-			srv.Handle("DELETE /clusters/{id}", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
-			sequence(srv, tc.states...)
-			res := clitest.Run(t, srv, NewCommand, tc.args...)
-			if (res.Err != nil) != tc.wantErr {
-				t.Fatalf("err = %v, want error: %v", res.Err, tc.wantErr)
-			}
-			var failed *cmdutil.FailedError
-			if tc.wantErr && !errors.As(res.Err, &failed) {
-				t.Errorf("err = %v, want a FailedError", res.Err)
-			}
-			if got := clitest.StripElapsed(res.ErrOut); got != tc.wantErrOut {
-				t.Errorf("stderr:\n%s\nwant:\n%s", got, tc.wantErrOut)
-			}
-		})
-	}
+	})
 }
 
 func TestWaitStopsOnCancel(t *testing.T) {

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/slipway/slipway/internal/cli/clitest"
@@ -28,7 +27,7 @@ func testNodeGroup(status, reason string) v1.NodeGroup {
 }
 
 // newAPI serves the nodegroups of cluster k8s; GETs of a nodegroup return
-// states in turn, repeating the last, and nil is a 404.
+// states in turn (see clitest.Sequence).
 func newAPI(t *testing.T, states ...*v1.NodeGroup) *clienttest.Server {
 	srv := clienttest.NewServer(t)
 	if len(states) == 0 {
@@ -48,19 +47,7 @@ func newAPI(t *testing.T, states ...*v1.NodeGroup) *clienttest.Server {
 		}
 		clienttest.WriteJSON(w, http.StatusOK, v1.NodeGroupList{NodeGroups: out})
 	})
-	var mu sync.Mutex
-	i := 0
-	srv.Handle("GET /clusters/k8s/nodegroups/{ng}", func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		s := states[min(i, len(states)-1)]
-		i++
-		mu.Unlock()
-		if s == nil {
-			clienttest.WriteError(w, http.StatusNotFound, "Nodegroup "+r.PathValue("ng")+" could not be found.")
-			return
-		}
-		clienttest.WriteJSON(w, http.StatusOK, s)
-	})
+	srv.Handle("GET /clusters/k8s/nodegroups/{ng}", clitest.Sequence("Nodegroup could not be found.", states...))
 	accepted := testNodeGroup("CREATE_IN_PROGRESS", "")
 	srv.Handle("POST /clusters/k8s/nodegroups", func(w http.ResponseWriter, r *http.Request) {
 		clienttest.WriteJSON(w, http.StatusAccepted, accepted)
@@ -76,24 +63,19 @@ func newAPI(t *testing.T, states ...*v1.NodeGroup) *clienttest.Server {
 
 func TestCommands(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name     string
-		args     []string
-		wantOut  string
-		wantBody string
-		check    func(t *testing.T, out string)
-	}{
+	clitest.RunCases(t, func(t *testing.T) *clienttest.Server { return newAPI(t) }, NewCommand, []clitest.Case{
 		{
-			name: "list table",
-			args: []string{"nodegroup", "list", "k8s"},
-			wantOut: "UUID                                  NAME            FLAVOR_ID  IMAGE_ID      NODE_COUNT  STATUS           ROLE\n" +
+			Name: "list table",
+			Args: []string{"nodegroup", "list", "k8s"},
+			WantOut: "UUID                                  NAME            FLAVOR_ID  IMAGE_ID      NODE_COUNT  STATUS           ROLE\n" +
 				"m-uuid                                default-master  m1.small   slipway-node  1           CREATE_COMPLETE  master\n" +
 				ngUUID + "  big             m1.large   slipway-node  2           CREATE_COMPLETE  worker\n",
 		},
 		{
-			name: "list json by role",
-			args: []string{"nodegroup", "list", "k8s", "--role", "master", "-o", "json"},
-			check: func(t *testing.T, out string) {
+			Name:    "list json by role",
+			Args:    []string{"nodegroup", "list", "k8s", "--role", "master", "-o", "json"},
+			WantReq: "GET /clusters/k8s/nodegroups?role=master",
+			Check: func(t *testing.T, out string) {
 				var got []v1.NodeGroupSummary
 				if err := json.Unmarshal([]byte(out), &got); err != nil || len(got) != 1 || got[0].Name != "default-master" {
 					t.Errorf("nodegroups = %+v (%v)\n%s", got, err, out)
@@ -101,9 +83,10 @@ func TestCommands(t *testing.T) {
 			},
 		},
 		{
-			name: "show",
-			args: []string{"nodegroup", "show", "k8s", "big"},
-			check: func(t *testing.T, out string) {
+			Name:    "show",
+			Args:    []string{"nodegroup", "show", "k8s", "big"},
+			WantReq: "GET /clusters/k8s/nodegroups/big",
+			Check: func(t *testing.T, out string) {
 				for _, want := range []string{"\nmax_node_count ", " 5\n", "\nstatus_reason ", " -\n"} {
 					if !strings.Contains(out, want) {
 						t.Errorf("output lacks %q:\n%s", want, out)
@@ -112,10 +95,11 @@ func TestCommands(t *testing.T) {
 			},
 		},
 		{
-			name:     "create",
-			args:     []string{"nodegroup", "create", "k8s", "big", "--flavor", "m1.large", "--node-count", "2", "--max-nodes", "5", "--label", "a=b", "-o", "json"},
-			wantBody: `{"name":"big","labels":{"a":"b"},"node_count":2,"max_node_count":5,"role":"worker","flavor_id":"m1.large"}`,
-			check: func(t *testing.T, out string) {
+			Name:     "create",
+			Args:     []string{"nodegroup", "create", "k8s", "big", "--flavor", "m1.large", "--node-count", "2", "--max-nodes", "5", "--label", "a=b", "-o", "json"},
+			WantReq:  "POST /clusters/k8s/nodegroups",
+			WantBody: `{"name":"big","labels":{"a":"b"},"node_count":2,"max_node_count":5,"role":"worker","flavor_id":"m1.large"}`,
+			Check: func(t *testing.T, out string) {
 				var got v1.NodeGroup
 				if err := json.Unmarshal([]byte(out), &got); err != nil || got.Status != "CREATE_IN_PROGRESS" {
 					t.Errorf("nodegroup = %+v (%v)", got, err)
@@ -123,38 +107,18 @@ func TestCommands(t *testing.T) {
 			},
 		},
 		{
-			name:     "update",
-			args:     []string{"nodegroup", "update", "k8s", "big", "replace", "min_node_count=1", "max_node_count=3"},
-			wantBody: `[{"op":"replace","path":"/min_node_count","value":1},{"op":"replace","path":"/max_node_count","value":3}]`,
+			Name:     "update",
+			Args:     []string{"nodegroup", "update", "k8s", "big", "replace", "min_node_count=1", "max_node_count=3"},
+			WantReq:  "PATCH /clusters/k8s/nodegroups/big",
+			WantBody: `[{"op":"replace","path":"/min_node_count","value":1},{"op":"replace","path":"/max_node_count","value":3}]`,
 		},
 		{
-			name:    "delete",
-			args:    []string{"nodegroup", "delete", "k8s", "big", "small"},
-			wantOut: "Request to delete nodegroup big has been accepted.\nRequest to delete nodegroup small has been accepted.\n",
+			Name:    "delete",
+			Args:    []string{"nodegroup", "delete", "k8s", "big", "small"},
+			WantOut: "Request to delete nodegroup big has been accepted.\nRequest to delete nodegroup small has been accepted.\n",
+			WantReq: "DELETE /clusters/k8s/nodegroups/small",
 		},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			srv := newAPI(t)
-			res := clitest.Run(t, srv, NewCommand, tc.args...)
-			if res.Err != nil {
-				t.Fatalf("err = %v, stderr:\n%s", res.Err, res.ErrOut)
-			}
-			if tc.wantOut != "" && res.Out != tc.wantOut {
-				t.Errorf("stdout:\n%s\nwant:\n%s", res.Out, tc.wantOut)
-			}
-			if tc.check != nil {
-				tc.check(t, res.Out)
-			}
-			if tc.wantBody != "" {
-				reqs := srv.Requests()
-				if got := reqs[len(reqs)-1].Body; got != tc.wantBody {
-					t.Errorf("body:\n%s\nwant:\n%s", got, tc.wantBody)
-				}
-			}
-		})
-	}
+	})
 }
 
 func TestWait(t *testing.T) {
@@ -163,38 +127,19 @@ func TestWait(t *testing.T) {
 		ng := testNodeGroup(status, reason)
 		return &ng
 	}
-	tests := []struct {
-		name       string
-		args       []string
-		states     []*v1.NodeGroup
-		wantErr    bool
-		wantErrOut string
-	}{
-		{
-			name:    "create fails",
-			args:    []string{"nodegroup", "create", "k8s", "big", "--wait"},
-			states:  []*v1.NodeGroup{st("CREATE_IN_PROGRESS", ""), st("CREATE_FAILED", "no capacity for m1.large")},
-			wantErr: true,
-			wantErrOut: "[t] CREATE_IN_PROGRESS\n[t] CREATE_FAILED: no capacity for m1.large\n" +
-				"Error: nodegroup big: CREATE_FAILED: no capacity for m1.large\n",
-		},
-		{
-			name:       "delete several",
-			args:       []string{"nodegroup", "delete", "k8s", "big", "small", "--wait"},
-			states:     []*v1.NodeGroup{st("DELETE_IN_PROGRESS", ""), nil},
-			wantErrOut: "[t] big: DELETE_IN_PROGRESS\n[t] big: deleted\n[t] small: deleted\n",
-		},
+	withStates := func(states ...*v1.NodeGroup) func(*testing.T) *clienttest.Server {
+		return func(t *testing.T) *clienttest.Server { return newAPI(t, states...) }
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			res := clitest.Run(t, newAPI(t, tc.states...), NewCommand, tc.args...)
-			if (res.Err != nil) != tc.wantErr {
-				t.Fatalf("err = %v, want error: %v", res.Err, tc.wantErr)
-			}
-			if got := clitest.StripElapsed(res.ErrOut); got != tc.wantErrOut {
-				t.Errorf("stderr:\n%s\nwant:\n%s", got, tc.wantErrOut)
-			}
-		})
-	}
+	clitest.RunCases(t, withStates(st("CREATE_IN_PROGRESS", ""), st("CREATE_FAILED", "no capacity for m1.large")), NewCommand, []clitest.Case{{
+		Name:    "create fails",
+		Args:    []string{"nodegroup", "create", "k8s", "big", "--wait"},
+		WantErr: true,
+		WantErrOut: "[t] CREATE_IN_PROGRESS\n[t] CREATE_FAILED: no capacity for m1.large\n" +
+			"Error: nodegroup big: CREATE_FAILED: no capacity for m1.large\n",
+	}})
+	clitest.RunCases(t, withStates(st("DELETE_IN_PROGRESS", ""), nil), NewCommand, []clitest.Case{{
+		Name:       "delete several",
+		Args:       []string{"nodegroup", "delete", "k8s", "big", "small", "--wait"},
+		WantErrOut: "[t] big: DELETE_IN_PROGRESS\n[t] big: deleted\n[t] small: deleted\n",
+	}})
 }

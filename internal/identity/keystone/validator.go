@@ -74,7 +74,7 @@ func New(url string, client *http.Client) *Validator {
 // ErrUnavailable. Role names include the implied ones.
 func (v *Validator) Validate(ctx context.Context, token string) (*identity.Credentials, error) {
 	if token == "" {
-		return nil, model.Unauthorizedf("no token given")
+		return nil, model.Unauthorizedf("No token given.")
 	}
 	key := sha256.Sum256([]byte(token))
 	now := v.now()
@@ -86,7 +86,7 @@ func (v *Validator) Validate(ctx context.Context, token string) (*identity.Crede
 		return nil, err
 	}
 	if !now.Before(creds.ExpiresAt) {
-		return nil, model.Unauthorizedf("the token expired at %s", creds.ExpiresAt.UTC().Format(time.RFC3339))
+		return nil, model.Unauthorizedf("The token expired at %s.", creds.ExpiresAt.UTC().Format(time.RFC3339))
 	}
 	until := now.Add(maxCacheAge)
 	if creds.ExpiresAt.Before(until) {
@@ -155,7 +155,7 @@ func (v *Validator) fetch(ctx context.Context, token string) (*identity.Credenti
 	switch {
 	case resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusNonAuthoritativeInfo:
 	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusNotFound:
-		return nil, model.Unauthorizedf("the token is unknown, expired or revoked")
+		return nil, model.Unauthorizedf("The token is unknown, expired or revoked.")
 	default:
 		return nil, fmt.Errorf("validate token with %s: %w: HTTP %d: %s", v.endpoint, ErrUnavailable, resp.StatusCode, errorMessage(body))
 	}

@@ -297,12 +297,26 @@ func TestSQLiteConcurrency(t *testing.T) {
 	t.Logf("%d rounds of create/update/list/tx/count by %d goroutines", total, workers)
 }
 
-// TestPostgresParallelOpen opens one fresh PostgreSQL database from several
-// goroutines at once, as several slipway processes starting together do:
-// every Open succeeds and the schema is migrated once.
-func TestPostgresParallelOpen(t *testing.T) {
+// TestParallelOpen opens one fresh database from several goroutines at
+// once, as several slipway processes starting together do: every Open
+// succeeds and each migration is applied once.
+func TestParallelOpen(t *testing.T) {
 	t.Parallel()
-	dsn := pgtest.DSN(t)
+	for _, tc := range []struct {
+		name string
+		dsn  func(t *testing.T) string
+	}{
+		{"sqlite", func(t *testing.T) string { return filepath.Join(t.TempDir(), "slipway.db") }},
+		{"postgres", func(t *testing.T) string { return pgtest.DSN(t) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			parallelOpen(t, tc.dsn(t))
+		})
+	}
+}
+
+func parallelOpen(t *testing.T, dsn string) {
 	const n = 4
 	stores := make([]*storesql.Store, n)
 	errs := make([]error, n)

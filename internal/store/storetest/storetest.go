@@ -386,7 +386,7 @@ func sortFixture(t *testing.T, s store.Store, n int) []*model.NodeGroup {
 // sortKeys are the orders the sort and pagination tests check, each with a
 // comparison of two nodegroups by that key alone.
 var sortKeys = []struct {
-	key string
+	key     string
 	compare func(a, b *model.NodeGroup) int
 }{
 	{"", func(a, b *model.NodeGroup) int { return 0 }},
@@ -412,7 +412,8 @@ var sortKeys = []struct {
 	{"no_such_field", func(a, b *model.NodeGroup) int { return 0 }},
 }
 
-// expectedOrder sorts objs by cmp, then by row id, in the given direction.
+// expectedOrder returns the UUIDs of objs sorted by byKey, then by row id,
+// both in the given direction.
 func expectedOrder(objs []*model.NodeGroup, byKey func(a, b *model.NodeGroup) int, desc bool) []string {
 	sorted := slices.Clone(objs)
 	slices.SortFunc(sorted, func(a, b *model.NodeGroup) int {
@@ -428,6 +429,17 @@ func expectedOrder(objs []*model.NodeGroup, byKey func(a, b *model.NodeGroup) in
 	return uuids(sorted)
 }
 
+// sortCase names the subtest for one order.
+func sortCase(key string, desc bool) string {
+	if key == "" {
+		key = "default"
+	}
+	if desc {
+		return key + " desc"
+	}
+	return key + " asc"
+}
+
 func uuids(objs []*model.NodeGroup) []string {
 	out := make([]string, len(objs))
 	for i, o := range objs {
@@ -440,7 +452,7 @@ func testSort(t *testing.T, s store.Store) {
 	objs := sortFixture(t, s, 10)
 	for _, sk := range sortKeys {
 		for _, desc := range []bool{false, true} {
-			t.Run(fmt.Sprintf("%s desc=%v", sk.key, desc), func(t *testing.T) {
+			t.Run(sortCase(sk.key, desc), func(t *testing.T) {
 				got, err := store.List[model.NodeGroup](t.Context(), s, store.Query{SortKey: sk.key, SortDesc: desc})
 				if err != nil {
 					t.Fatalf("List: %v", err)
@@ -546,7 +558,7 @@ func testPaginate(t *testing.T, s store.Store) {
 	objs := sortFixture(t, s, 25)
 	for _, sk := range sortKeys {
 		for _, desc := range []bool{false, true} {
-			t.Run(fmt.Sprintf("%s desc=%v", sk.key, desc), func(t *testing.T) {
+			t.Run(sortCase(sk.key, desc), func(t *testing.T) {
 				pages := page(t, s, store.Query{SortKey: sk.key, SortDesc: desc, Limit: 10})
 				var sizes []int
 				var all []string

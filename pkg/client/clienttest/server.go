@@ -39,6 +39,15 @@ type Request struct {
 	Body   string
 }
 
+// String returns the method, escaped path and query, such as
+// "GET /clusters?limit=2".
+func (r Request) String() string {
+	if r.Query == "" {
+		return r.Method + " " + r.Path
+	}
+	return r.Method + " " + r.Path + "?" + r.Query
+}
+
 // Server is a fake identity v3 token endpoint plus a Magnum endpoint whose
 // routes the test registers with Handle. Magnum requests need a token the
 // identity endpoint issued.
@@ -126,6 +135,17 @@ func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]Request(nil), s.requests...)
+}
+
+// LastRequest returns the last Magnum request received, or a zero Request
+// if there was none.
+func (s *Server) LastRequest() Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.requests) == 0 {
+		return Request{}
+	}
+	return s.requests[len(s.requests)-1]
 }
 
 func (s *Server) issueToken(w http.ResponseWriter, r *http.Request) {

@@ -1,0 +1,3 @@
+// Package stats implements `slipway stats`, which counts clusters and
+// nodes.
+package stats

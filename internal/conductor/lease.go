@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/slipway/slipway/internal/model"
 	"github.com/slipway/slipway/internal/store"
 )
@@ -16,19 +18,24 @@ var errLeaseHeld = errors.New("lease held by another conductor")
 // leases hands out time-limited claims on objects, so that at most one
 // conductor works an object at a time even when work items are duplicated.
 type leases struct {
-	st     store.Store
-	holder string
+	st store.Store
+	// prefix names the conductor; each claim adds a unique suffix so that
+	// two work items in one process also exclude each other.
+	prefix string
 	ttl    time.Duration
 	now    func() time.Time
 }
 
-// acquire claims the object, or returns errLeaseHeld.
-func (l *leases) acquire(ctx context.Context, id string) error {
+// holder returns a fresh claimant name.
+func (l *leases) holder() string { return l.prefix + "/" + uuid.NewString()[:8] }
+
+// acquire claims the object for holder, or returns errLeaseHeld.
+func (l *leases) acquire(ctx context.Context, id, holder string) error {
 	now := l.now()
 	lease, err := store.Get[model.Lease](ctx, l.st, id)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		lease = &model.Lease{Meta: model.Meta{UUID: id}, Holder: l.holder, ExpiresAt: now.Add(l.ttl)}
+		lease = &model.Lease{Meta: model.Meta{UUID: id}, Holder: holder, ExpiresAt: now.Add(l.ttl)}
 		if err := l.st.Create(ctx, lease); err != nil {
 			if errors.Is(err, store.ErrExists) {
 				return errLeaseHeld
@@ -38,10 +45,10 @@ func (l *leases) acquire(ctx context.Context, id string) error {
 		return nil
 	case err != nil:
 		return fmt.Errorf("load lease %s: %w", id, err)
-	case lease.Holder != l.holder && now.Before(lease.ExpiresAt):
+	case lease.Holder != holder && now.Before(lease.ExpiresAt):
 		return errLeaseHeld
 	}
-	lease.Holder = l.holder
+	lease.Holder = holder
 	lease.ExpiresAt = now.Add(l.ttl)
 	if err := l.st.Update(ctx, lease); err != nil {
 		if errors.Is(err, store.ErrRevisionMismatch) || errors.Is(err, store.ErrNotFound) {
@@ -54,7 +61,7 @@ func (l *leases) acquire(ctx context.Context, id string) error {
 
 // keep renews the lease until ctx ends; it cancels lost when the lease is
 // lost, so the work under it stops.
-func (l *leases) keep(ctx context.Context, id string, lost context.CancelFunc) {
+func (l *leases) keep(ctx context.Context, id, holder string, lost context.CancelFunc) {
 	t := time.NewTicker(l.ttl / 3)
 	defer t.Stop()
 	for {
@@ -62,7 +69,7 @@ func (l *leases) keep(ctx context.Context, id string, lost context.CancelFunc) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := l.acquire(ctx, id); err != nil && ctx.Err() == nil {
+			if err := l.acquire(ctx, id, holder); err != nil && ctx.Err() == nil {
 				lost()
 				return
 			}
@@ -71,9 +78,9 @@ func (l *leases) keep(ctx context.Context, id string, lost context.CancelFunc) {
 }
 
 // release gives the lease up.
-func (l *leases) release(ctx context.Context, id string) {
+func (l *leases) release(ctx context.Context, id, holder string) {
 	lease, err := store.Get[model.Lease](ctx, l.st, id)
-	if err != nil || lease.Holder != l.holder {
+	if err != nil || lease.Holder != holder {
 		return
 	}
 	_ = l.st.Delete(ctx, model.KindLease, id)

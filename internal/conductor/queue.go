@@ -128,7 +128,7 @@ func newQueue[TTx any](ctx context.Context, drv riverdriver.Driver[TTx], db *sql
 			return err
 		},
 		start: client.Start,
-		stop:  client.Stop,
+		stop:  client.StopAndCancel,
 		depth: func(ctx context.Context) (int, error) {
 			var n int
 			err := db.QueryRowContext(ctx, `SELECT count(*) FROM river_job WHERE state IN ('available','pending','retryable','running','scheduled')`).Scan(&n)
@@ -213,8 +213,9 @@ func (q *Queue) Resync(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// Stop lets running work items finish (they snooze if they cannot) and
-// stops the workers.
+// Stop stops the workers. Running work items are cancelled and handed back
+// to the queue untouched, so the next start resumes them: a long operation
+// never holds a shutdown up.
 func (q *Queue) Stop(ctx context.Context) error {
 	if q.cancel != nil {
 		q.cancel()

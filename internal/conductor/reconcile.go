@@ -47,7 +47,7 @@ func NewReconciler(st store.Store, drivers driver.Registry, opts ReconcilerOptio
 	return &Reconciler{
 		st:      st,
 		drivers: drivers,
-		leases:  &leases{st: st, holder: opts.Holder, ttl: opts.LeaseTTL, now: time.Now},
+		leases:  &leases{st: st, prefix: opts.Holder, ttl: opts.LeaseTTL, now: time.Now},
 		log:     opts.Log,
 	}
 }
@@ -57,14 +57,14 @@ func NewReconciler(st store.Store, drivers driver.Registry, opts ReconcilerOptio
 // conductor is on it, and a retryable error otherwise. With final set, a
 // failure is recorded on the cluster instead of returned for a retry.
 func (r *Reconciler) ReconcileCluster(ctx context.Context, id string, final bool) error {
-	leaseID := model.LeaseID(model.KindCluster, id)
-	if err := r.leases.acquire(ctx, leaseID); err != nil {
+	leaseID, holder := model.LeaseID(model.KindCluster, id), r.leases.holder()
+	if err := r.leases.acquire(ctx, leaseID, holder); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	go r.leases.keep(ctx, leaseID, cancel)
-	defer r.leases.release(context.WithoutCancel(ctx), leaseID)
+	go r.leases.keep(ctx, leaseID, holder, cancel)
+	defer r.leases.release(context.WithoutCancel(ctx), leaseID, holder)
 
 	// Level-triggered: keep going until the stored cluster needs nothing,
 	// so that a request that arrives while we work is not lost.

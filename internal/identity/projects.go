@@ -51,29 +51,66 @@ func createError(err error, what, id string) error {
 	return err
 }
 
+// checkName checks a new name for the object self of kind: well formed and
+// not taken.
+func checkName(ctx context.Context, r store.Reader, kind model.Kind, what string, maxLen int, name, self string) error {
+	if err := validName(what, name, maxLen); err != nil {
+		return err
+	}
+	taken, err := nameTaken(ctx, r, kind, name, self)
+	if err != nil {
+		return err
+	}
+	if taken {
+		return model.Conflictf("A %s named %q already exists.", what, name)
+	}
+	return nil
+}
+
+// rename sets *current to *name, if name is set and differs, after checking
+// it with checkName.
+func rename(ctx context.Context, r store.Reader, kind model.Kind, what string, maxLen int, self string, current, name *string) error {
+	if name == nil || *name == *current {
+		return nil
+	}
+	if err := checkName(ctx, r, kind, what, maxLen, *name, self); err != nil {
+		return err
+	}
+	*current = *name
+	return nil
+}
+
+// createNamed stores obj, whose name must be unique among its kind, in one
+// transaction with check, which may be nil. It fills in obj's id when empty.
+func (s *Service) createNamed(ctx context.Context, what string, maxLen int, obj model.Object, check func(tx store.Writer) error) error {
+	meta, name := obj.GetMeta(), obj.Index().Name
+	if err := validName(what, name, maxLen); err != nil {
+		return err
+	}
+	if meta.UUID == "" {
+		meta.UUID = newID()
+	}
+	err := s.st.InTx(ctx, func(tx store.Writer) error {
+		if check != nil {
+			if err := check(tx); err != nil {
+				return err
+			}
+		}
+		if err := checkName(ctx, tx, obj.Kind(), what, maxLen, name, meta.UUID); err != nil {
+			return err
+		}
+		return createError(tx.Create(ctx, obj), what, meta.UUID)
+	})
+	if err != nil {
+		return fmt.Errorf("create %s %s: %w", what, name, err)
+	}
+	return nil
+}
+
 // CreateProject stores a new project. It fills in p's id when empty; the
 // caller decides Enabled. A duplicate name gives model.ErrConflict.
 func (s *Service) CreateProject(ctx context.Context, p *model.Project) error {
-	if err := validName("project", p.Name, maxProjectNameLen); err != nil {
-		return err
-	}
-	if p.UUID == "" {
-		p.UUID = newID()
-	}
-	err := s.st.InTx(ctx, func(tx store.Writer) error {
-		taken, err := nameTaken(ctx, tx, model.KindProject, p.Name, p.UUID)
-		if err != nil {
-			return err
-		}
-		if taken {
-			return model.Conflictf("A project named %q already exists.", p.Name)
-		}
-		return createError(tx.Create(ctx, p), "project", p.UUID)
-	})
-	if err != nil {
-		return fmt.Errorf("create project %s: %w", p.Name, err)
-	}
-	return nil
+	return s.createNamed(ctx, "project", maxProjectNameLen, p, nil)
 }
 
 // GetProject returns the project whose id, or else name, is idOrName. An
@@ -136,18 +173,8 @@ func (s *Service) UpdateProject(ctx context.Context, id string, u ProjectUpdate)
 		if p, err = s.projectByID(ctx, tx, id); err != nil {
 			return err
 		}
-		if u.Name != nil && *u.Name != p.Name {
-			if err := validName("project", *u.Name, maxProjectNameLen); err != nil {
-				return err
-			}
-			taken, err := nameTaken(ctx, tx, model.KindProject, *u.Name, p.UUID)
-			if err != nil {
-				return err
-			}
-			if taken {
-				return model.Conflictf("A project named %q already exists.", *u.Name)
-			}
-			p.Name = *u.Name
+		if err := rename(ctx, tx, model.KindProject, "project", maxProjectNameLen, p.UUID, &p.Name, u.Name); err != nil {
+			return err
 		}
 		if u.Description != nil {
 			p.Description = *u.Description

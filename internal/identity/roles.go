@@ -24,26 +24,7 @@ func builtinRole(name string) bool {
 // CreateRole stores a new role, filling in its id when empty. A duplicate
 // name gives model.ErrConflict.
 func (s *Service) CreateRole(ctx context.Context, r *model.Role) error {
-	if err := validName("role", r.Name, maxNameLen); err != nil {
-		return err
-	}
-	if r.UUID == "" {
-		r.UUID = newID()
-	}
-	err := s.st.InTx(ctx, func(tx store.Writer) error {
-		taken, err := nameTaken(ctx, tx, model.KindRole, r.Name, r.UUID)
-		if err != nil {
-			return err
-		}
-		if taken {
-			return model.Conflictf("A role named %q already exists.", r.Name)
-		}
-		return createError(tx.Create(ctx, r), "role", r.UUID)
-	})
-	if err != nil {
-		return fmt.Errorf("create role %s: %w", r.Name, err)
-	}
-	return nil
+	return s.createNamed(ctx, "role", maxNameLen, r, nil)
 }
 
 // GetRole returns the role with the given id.
@@ -115,17 +96,9 @@ func (s *Service) UpdateRole(ctx context.Context, id string, name *string) (*mod
 		if builtinRole(r.Name) {
 			return model.Forbiddenf("The built-in role %s cannot be renamed.", r.Name)
 		}
-		if err := validName("role", *name, maxNameLen); err != nil {
+		if err := rename(ctx, tx, model.KindRole, "role", maxNameLen, r.UUID, &r.Name, name); err != nil {
 			return err
 		}
-		taken, err := nameTaken(ctx, tx, model.KindRole, *name, r.UUID)
-		if err != nil {
-			return err
-		}
-		if taken {
-			return model.Conflictf("A role named %q already exists.", *name)
-		}
-		r.Name = *name
 		return tx.Update(ctx, r)
 	})
 	if err != nil {

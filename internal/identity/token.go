@@ -181,6 +181,11 @@ func (s *Service) PurgeExpired(ctx context.Context) (int, error) {
 	q := store.Query{Limit: purgePage}
 	for {
 		recs, err := s.st.List(ctx, model.KindToken, q)
+		if errors.Is(err, store.ErrNotFound) && q.Marker != "" {
+			// The marker was revoked meanwhile; purge what was found and
+			// leave the rest to the next run.
+			break
+		}
 		if err != nil {
 			return 0, fmt.Errorf("purge expired tokens: %w", err)
 		}

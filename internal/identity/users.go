@@ -13,9 +13,6 @@ import (
 // It fills in u's id when empty and overwrites u.PasswordHash; the caller
 // decides Enabled. A duplicate name gives model.ErrConflict.
 func (s *Service) CreateUser(ctx context.Context, u *model.User, password string) error {
-	if err := validName("user", u.Name, maxNameLen); err != nil {
-		return err
-	}
 	u.PasswordHash = ""
 	if password != "" {
 		h, err := s.hashSecret(password)
@@ -24,26 +21,9 @@ func (s *Service) CreateUser(ctx context.Context, u *model.User, password string
 		}
 		u.PasswordHash = h
 	}
-	if u.UUID == "" {
-		u.UUID = newID()
-	}
-	err := s.st.InTx(ctx, func(tx store.Writer) error {
-		if err := s.checkDefaultProject(ctx, tx, u.DefaultProjectID); err != nil {
-			return err
-		}
-		taken, err := nameTaken(ctx, tx, model.KindUser, u.Name, u.UUID)
-		if err != nil {
-			return err
-		}
-		if taken {
-			return model.Conflictf("A user named %q already exists.", u.Name)
-		}
-		return createError(tx.Create(ctx, u), "user", u.UUID)
+	return s.createNamed(ctx, "user", maxNameLen, u, func(tx store.Writer) error {
+		return s.checkDefaultProject(ctx, tx, u.DefaultProjectID)
 	})
-	if err != nil {
-		return fmt.Errorf("create user %s: %w", u.Name, err)
-	}
-	return nil
 }
 
 func (s *Service) checkDefaultProject(ctx context.Context, r store.Reader, id string) error {
@@ -125,18 +105,8 @@ func (s *Service) UpdateUser(ctx context.Context, id string, upd UserUpdate) (*m
 		if u, err = s.userByID(ctx, tx, id); err != nil {
 			return err
 		}
-		if upd.Name != nil && *upd.Name != u.Name {
-			if err := validName("user", *upd.Name, maxNameLen); err != nil {
-				return err
-			}
-			taken, err := nameTaken(ctx, tx, model.KindUser, *upd.Name, u.UUID)
-			if err != nil {
-				return err
-			}
-			if taken {
-				return model.Conflictf("A user named %q already exists.", *upd.Name)
-			}
-			u.Name = *upd.Name
+		if err := rename(ctx, tx, model.KindUser, "user", maxNameLen, u.UUID, &u.Name, upd.Name); err != nil {
+			return err
 		}
 		if upd.DefaultProjectID != nil {
 			if err := s.checkDefaultProject(ctx, tx, *upd.DefaultProjectID); err != nil {

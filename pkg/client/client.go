@@ -40,7 +40,8 @@ type Client struct {
 // Option customises a Client.
 type Option func(*Client)
 
-// WithHTTPClient makes the client send its requests with hc.
+// WithHTTPClient makes the client send its requests with hc; Config.Insecure
+// is then ignored.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *Client) { c.httpClient = hc }
 }
@@ -242,8 +243,7 @@ func (c *Client) call(ctx context.Context, method, rawURL string, in, out any) e
 		if s, err = c.reauthenticate(ctx, s); err != nil {
 			return err
 		}
-		// The endpoint may have moved with the new catalog; requests are
-		// built from the old one, which is fine for the retry.
+		// The retry keeps rawURL, built from the old catalog's endpoint.
 		resp, data, err = c.send(ctx, s, method, rawURL, body)
 	}
 	if err != nil {

@@ -49,7 +49,7 @@ func newEnv(t *testing.T) *env {
 	svc := identity.New(st, identity.Options{
 		PasswordCost: bcrypt.MinCost,
 		Catalog: []identity.CatalogService{
-			{Type: "identity", Name: "keystone", URL: base},
+			{Type: "identity", Name: "keystone", URL: base + "/v3"},
 			{Type: "container-infra", Name: "magnum", URL: srv.URL + "/container-infra/v1"},
 			{Type: "orchestration", Name: "heat", URL: srv.URL + "/orchestration/v1/{project_id}"},
 		},

@@ -152,9 +152,9 @@ func (v *Validator) fetch(ctx context.Context, token string) (*identity.Credenti
 	if err != nil {
 		return nil, fmt.Errorf("validate token with %s: read response: %w: %w", v.endpoint, ErrUnavailable, err)
 	}
-	switch {
-	case resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusNonAuthoritativeInfo:
-	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusNotFound:
+	switch resp.StatusCode {
+	case http.StatusOK, http.StatusNonAuthoritativeInfo:
+	case http.StatusUnauthorized, http.StatusNotFound:
 		return nil, model.Unauthorizedf("The token is unknown, expired or revoked.")
 	default:
 		return nil, fmt.Errorf("validate token with %s: %w: HTTP %d: %s", v.endpoint, ErrUnavailable, resp.StatusCode, errorMessage(body))

@@ -30,7 +30,7 @@ func (s *Server) nodeGroupToWire(r *http.Request, ng *model.NodeGroup, clusterLa
 		ImageID: str(ng.ImageID), NodeAddresses: nonNilSlice(ng.NodeAddresses), NodeCount: ng.NodeCount,
 		Role: ng.Role, MinNodeCount: ng.MinNodeCount, MaxNodeCount: ng.MaxNodeCount, IsDefault: ng.IsDefault,
 		StackID: str(ng.StackID), Status: string(ng.Status), StatusReason: str(ng.StatusReason),
-		Version: str(ng.Version),
+		Version:   str(ng.Version),
 		Links:     s.links(r, "clusters/"+ng.ClusterID+"/nodegroups", ng.UUID),
 		CreatedAt: v1.NewTimestamp(&ng.CreatedAt), UpdatedAt: v1.NewTimestamp(ng.UpdatedAt),
 	}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/riverqueue/river"
@@ -21,17 +22,33 @@ import (
 	"github.com/slipway/slipway/internal/store"
 )
 
-// clusterArgs is the work item for one cluster. It says only which cluster:
-// the reconciler reads what to do from the cluster itself.
-type clusterArgs struct {
-	ClusterID string `json:"cluster_id"`
+// ReconcileFunc brings one object to the state it asks for. It returns nil
+// when nothing (more) is to be done and a retryable error otherwise; with
+// final set it must record a failure on the object instead of returning it.
+// It runs under the object's lease.
+type ReconcileFunc func(ctx context.Context, id string, final bool) error
+
+// Target is a kind of object the conductors work on.
+type Target struct {
+	Kind      model.Kind
+	Reconcile ReconcileFunc
+	// InProgress lists the objects an operation is under way on, for the
+	// sweep that finds work nobody holds.
+	InProgress func(ctx context.Context) ([]string, error)
+}
+
+// workArgs is a work item: which object. The reconciler reads what to do
+// from the object itself.
+type workArgs struct {
+	ObjectKind model.Kind `json:"kind"`
+	ID         string     `json:"id"`
 	// Resync marks items the periodic sweep inserts; they are unique per
-	// cluster so the sweep never piles them up.
+	// object so the sweep never piles them up.
 	Resync bool `json:"resync,omitempty"`
 }
 
 // Kind implements river.JobArgs.
-func (clusterArgs) Kind() string { return "slipway.cluster" }
+func (workArgs) Kind() string { return "slipway.work" }
 
 // QueueOptions tunes a Queue.
 type QueueOptions struct {
@@ -45,38 +62,42 @@ type QueueOptions struct {
 	RetryBase time.Duration
 	// PollInterval is how often idle workers look for work. Default 100ms.
 	PollInterval time.Duration
-	// ResyncInterval is how often the sweep looks for clusters in progress
+	// ResyncInterval is how often the sweep looks for objects in progress
 	// with nobody on them. Default 30s.
 	ResyncInterval time.Duration
-	Log            *slog.Logger
-	Registerer     prometheus.Registerer
+	// LeaseTTL is how long a claim on an object lasts without renewal; a
+	// conductor that dies loses its claims after this. Default 15s.
+	LeaseTTL time.Duration
+	// Holder names this conductor in leases; default a random id.
+	Holder     string
+	Log        *slog.Logger
+	Registerer prometheus.Registerer
 }
 
 // Queue is the durable work queue between the API and the conductors.
 type Queue struct {
-	enqueue func(ctx context.Context, args clusterArgs, opts *river.InsertOpts) error
+	insert  func(ctx context.Context, args workArgs, opts *river.InsertOpts) error
 	start   func(ctx context.Context) error
 	stop    func(ctx context.Context) error
 	depth   func(ctx context.Context) (int, error)
-	rec     *Reconciler
+	targets map[model.Kind]Target
 	opts    QueueOptions
-	sweep   func(ctx context.Context) error
 	stopped chan struct{}
 	cancel  context.CancelFunc
 }
 
 // NewSQLiteQueue returns a queue on a SQLite database. River wants a pool of
-// one connection there; db must be such a pool.
-func NewSQLiteQueue(ctx context.Context, db *sql.DB, rec *Reconciler, opts QueueOptions) (*Queue, error) {
-	return newQueue(ctx, riversqlite.New(db), db, rec, opts)
+// one connection there; db must be such a pool. st holds the leases.
+func NewSQLiteQueue(ctx context.Context, db *sql.DB, st store.Store, targets []Target, opts QueueOptions) (*Queue, error) {
+	return newQueue(ctx, riversqlite.New(db), db, st, targets, opts)
 }
 
 // NewPostgresQueue returns a queue on a PostgreSQL database.
-func NewPostgresQueue(ctx context.Context, pool *pgxpool.Pool, db *sql.DB, rec *Reconciler, opts QueueOptions) (*Queue, error) {
-	return newQueue(ctx, riverpgxv5.New(pool), db, rec, opts)
+func NewPostgresQueue(ctx context.Context, pool *pgxpool.Pool, db *sql.DB, st store.Store, targets []Target, opts QueueOptions) (*Queue, error) {
+	return newQueue(ctx, riverpgxv5.New(pool), db, st, targets, opts)
 }
 
-func newQueue[TTx any](ctx context.Context, drv riverdriver.Driver[TTx], db *sql.DB, rec *Reconciler, opts QueueOptions) (*Queue, error) {
+func newQueue[TTx any](ctx context.Context, drv riverdriver.Driver[TTx], db *sql.DB, st store.Store, targets []Target, opts QueueOptions) (*Queue, error) {
 	if opts.MaxAttempts == 0 {
 		opts.MaxAttempts = 5
 	}
@@ -88,6 +109,12 @@ func newQueue[TTx any](ctx context.Context, drv riverdriver.Driver[TTx], db *sql
 	}
 	if opts.ResyncInterval == 0 {
 		opts.ResyncInterval = 30 * time.Second
+	}
+	if opts.LeaseTTL == 0 {
+		opts.LeaseTTL = 15 * time.Second
+	}
+	if opts.Holder == "" {
+		opts.Holder = "conductor-" + uuid.NewString()[:8]
 	}
 	if opts.Log == nil {
 		opts.Log = slog.Default()
@@ -112,9 +139,17 @@ func newQueue[TTx any](ctx context.Context, drv riverdriver.Driver[TTx], db *sql
 		Name: "slipway_work_items_total",
 		Help: "Work items finished, by kind and outcome (done, retry, busy, failed).",
 	}, []string{"kind", "outcome"})
+	q := &Queue{targets: map[model.Kind]Target{}, opts: opts}
+	for _, t := range targets {
+		q.targets[t.Kind] = t
+	}
 	if opts.Workers > 0 {
 		workers := river.NewWorkers()
-		river.AddWorker(workers, &clusterWorker{rec: rec, outcomes: outcomes})
+		river.AddWorker(workers, &worker{
+			targets:  q.targets,
+			leases:   &leases{st: st, prefix: opts.Holder, ttl: opts.LeaseTTL, now: time.Now},
+			outcomes: outcomes,
+		})
 		cfg.Workers = workers
 		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: opts.Workers}}
 	}
@@ -122,20 +157,15 @@ func newQueue[TTx any](ctx context.Context, drv riverdriver.Driver[TTx], db *sql
 	if err != nil {
 		return nil, fmt.Errorf("work queue client: %w", err)
 	}
-	q := &Queue{
-		enqueue: func(ctx context.Context, args clusterArgs, io *river.InsertOpts) error {
-			_, err := client.Insert(ctx, args, io)
-			return err
-		},
-		start: client.Start,
-		stop:  client.StopAndCancel,
-		depth: func(ctx context.Context) (int, error) {
-			var n int
-			err := db.QueryRowContext(ctx, `SELECT count(*) FROM river_job WHERE state IN ('available','pending','retryable','running','scheduled')`).Scan(&n)
-			return n, err
-		},
-		rec:  rec,
-		opts: opts,
+	q.insert = func(ctx context.Context, args workArgs, io *river.InsertOpts) error {
+		_, err := client.Insert(ctx, args, io)
+		return err
+	}
+	q.start, q.stop = client.Start, client.StopAndCancel
+	q.depth = func(ctx context.Context) (int, error) {
+		var n int
+		err := db.QueryRowContext(ctx, `SELECT count(*) FROM river_job WHERE state IN ('available','pending','retryable','running','scheduled')`).Scan(&n)
+		return n, err
 	}
 	if opts.Registerer != nil {
 		depth := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
@@ -155,17 +185,22 @@ func newQueue[TTx any](ctx context.Context, drv riverdriver.Driver[TTx], db *sql
 	return q, nil
 }
 
-// EnqueueCluster asks a conductor to bring a cluster to the state its status
-// asks for. Delivery is at least once; the reconciler's lease makes sure only
-// one conductor works the cluster at a time.
-func (q *Queue) EnqueueCluster(ctx context.Context, clusterID string) error {
-	if err := q.enqueue(ctx, clusterArgs{ClusterID: clusterID}, nil); err != nil {
-		return fmt.Errorf("enqueue cluster %s: %w", clusterID, err)
+// Enqueue asks a conductor to bring an object to the state it asks for.
+// Delivery is at least once; a per-object lease makes sure only one
+// conductor works an object at a time.
+func (q *Queue) Enqueue(ctx context.Context, kind model.Kind, id string) error {
+	if err := q.insert(ctx, workArgs{ObjectKind: kind, ID: id}, nil); err != nil {
+		return fmt.Errorf("enqueue %s %s: %w", kind, id, err)
 	}
 	return nil
 }
 
-// Start starts the workers and the sweep that finds clusters in progress
+// EnqueueCluster enqueues work on a cluster.
+func (q *Queue) EnqueueCluster(ctx context.Context, clusterID string) error {
+	return q.Enqueue(ctx, model.KindCluster, clusterID)
+}
+
+// Start starts the workers and the sweep that finds objects in progress
 // with no work item (after a crash, or an enqueue that failed).
 func (q *Queue) Start(ctx context.Context) error {
 	if err := q.start(ctx); err != nil {
@@ -194,20 +229,26 @@ func (q *Queue) Start(ctx context.Context) error {
 	return nil
 }
 
-// Resync inserts a work item for every cluster in progress. Items it inserts
-// are unique per cluster, so running it often does no harm.
+// Resync inserts a work item for every object in progress. Items it inserts
+// are unique per object, so running it often does no harm.
 func (q *Queue) Resync(ctx context.Context) error {
-	ids, err := q.rec.inProgressClusters(ctx)
-	if err != nil {
-		return err
-	}
 	var errs []error
-	for _, id := range ids {
-		err := q.enqueue(ctx, clusterArgs{ClusterID: id, Resync: true}, &river.InsertOpts{
-			UniqueOpts: river.UniqueOpts{ByArgs: true},
-		})
+	for kind, t := range q.targets {
+		if t.InProgress == nil {
+			continue
+		}
+		ids, err := t.InProgress(ctx)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("resync cluster %s: %w", id, err))
+			errs = append(errs, err)
+			continue
+		}
+		for _, id := range ids {
+			err := q.insert(ctx, workArgs{ObjectKind: kind, ID: id, Resync: true}, &river.InsertOpts{
+				UniqueOpts: river.UniqueOpts{ByArgs: true},
+			})
+			if err != nil {
+				errs = append(errs, fmt.Errorf("resync %s %s: %w", kind, id, err))
+			}
 		}
 	}
 	return errors.Join(errs...)
@@ -227,29 +268,50 @@ func (q *Queue) Stop(ctx context.Context) error {
 // Depth returns how many work items wait or run.
 func (q *Queue) Depth(ctx context.Context) (int, error) { return q.depth(ctx) }
 
-type clusterWorker struct {
-	river.WorkerDefaults[clusterArgs]
-	rec      *Reconciler
+type worker struct {
+	river.WorkerDefaults[workArgs]
+	targets  map[model.Kind]Target
+	leases   *leases
 	outcomes *prometheus.CounterVec
 }
 
-// Work implements river.Worker.
-func (w *clusterWorker) Work(ctx context.Context, job *river.Job[clusterArgs]) error {
-	final := job.Attempt >= job.MaxAttempts
-	err := w.rec.ReconcileCluster(ctx, job.Args.ClusterID, final)
+// Work implements river.Worker: it claims the object and runs its
+// reconciler under the claim.
+func (w *worker) Work(ctx context.Context, job *river.Job[workArgs]) error {
+	kind := string(job.Args.ObjectKind)
+	t, ok := w.targets[job.Args.ObjectKind]
+	if !ok {
+		w.outcomes.WithLabelValues(kind, "failed").Inc()
+		return river.JobCancel(fmt.Errorf("no reconciler for %s", kind))
+	}
+	err := w.underLease(ctx, job.Args.ObjectKind, job.Args.ID, func(ctx context.Context) error {
+		return t.Reconcile(ctx, job.Args.ID, job.Attempt >= job.MaxAttempts)
+	})
 	switch {
 	case err == nil:
-		w.outcomes.WithLabelValues("cluster", "done").Inc()
+		w.outcomes.WithLabelValues(kind, "done").Inc()
 		return nil
 	case errors.Is(err, errLeaseHeld):
-		w.outcomes.WithLabelValues("cluster", "busy").Inc()
+		w.outcomes.WithLabelValues(kind, "busy").Inc()
 		return river.JobSnooze(time.Second)
 	case ctx.Err() != nil:
 		// Shutting down: hand the item back untouched for the next start.
 		return river.JobSnooze(0)
 	}
-	w.outcomes.WithLabelValues("cluster", "retry").Inc()
+	w.outcomes.WithLabelValues(kind, "retry").Inc()
 	return err
+}
+
+func (w *worker) underLease(ctx context.Context, kind model.Kind, id string, fn func(context.Context) error) error {
+	leaseID, holder := model.LeaseID(kind, id), w.leases.holder()
+	if err := w.leases.acquire(ctx, leaseID, holder); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go w.leases.keep(ctx, leaseID, holder, cancel)
+	defer w.leases.release(context.WithoutCancel(ctx), leaseID, holder)
+	return fn(ctx)
 }
 
 // doublingRetry retries after base, 2·base, 4·base … up to max.

@@ -6,9 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"time"
-
-	"github.com/google/uuid"
 
 	"github.com/slipway/slipway/internal/driver"
 	"github.com/slipway/slipway/internal/model"
@@ -20,52 +17,31 @@ import (
 type Reconciler struct {
 	st      store.Store
 	drivers driver.Registry
-	leases  *leases
 	log     *slog.Logger
 }
 
 // ReconcilerOptions tunes a Reconciler.
 type ReconcilerOptions struct {
-	// Holder names this conductor in leases; default a random id.
-	Holder string
-	// LeaseTTL is how long a claim lasts without renewal; default 15s.
-	LeaseTTL time.Duration
-	Log      *slog.Logger
+	Log *slog.Logger
 }
 
 // NewReconciler returns a reconciler over st that hands clusters to drivers.
 func NewReconciler(st store.Store, drivers driver.Registry, opts ReconcilerOptions) *Reconciler {
-	if opts.Holder == "" {
-		opts.Holder = "conductor-" + uuid.NewString()[:8]
-	}
-	if opts.LeaseTTL == 0 {
-		opts.LeaseTTL = 15 * time.Second
-	}
 	if opts.Log == nil {
 		opts.Log = slog.Default()
 	}
 	return &Reconciler{
 		st:      st,
 		drivers: drivers,
-		leases:  &leases{st: st, prefix: opts.Holder, ttl: opts.LeaseTTL, now: time.Now},
 		log:     opts.Log,
 	}
 }
 
 // ReconcileCluster brings one cluster to the state its status asks for. It
-// returns nil when there is nothing (more) to do, errLeaseHeld when another
-// conductor is on it, and a retryable error otherwise. With final set, a
-// failure is recorded on the cluster instead of returned for a retry.
+// returns nil when there is nothing (more) to do, and a retryable error
+// otherwise. With final set, a failure is recorded on the cluster instead of
+// returned for a retry. The caller holds the cluster's lease.
 func (r *Reconciler) ReconcileCluster(ctx context.Context, id string, final bool) error {
-	leaseID, holder := model.LeaseID(model.KindCluster, id), r.leases.holder()
-	if err := r.leases.acquire(ctx, leaseID, holder); err != nil {
-		return err
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go r.leases.keep(ctx, leaseID, holder, cancel)
-	defer r.leases.release(context.WithoutCancel(ctx), leaseID, holder)
-
 	// Level-triggered: keep going until the stored cluster needs nothing,
 	// so that a request that arrives while we work is not lost.
 	for {
@@ -74,6 +50,11 @@ func (r *Reconciler) ReconcileCluster(ctx context.Context, id string, final bool
 			return err
 		}
 	}
+}
+
+// Target returns the queue target that reconciles clusters.
+func (r *Reconciler) Target() Target {
+	return Target{Kind: model.KindCluster, Reconcile: r.ReconcileCluster, InProgress: r.inProgressClusters}
 }
 
 // reconcileOnce does one pass. It reports done when the cluster needs no

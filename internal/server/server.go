@@ -115,7 +115,7 @@ func Start(ctx context.Context, cfg Config, comps Components, log *slog.Logger) 
 	if cfg.Mode != ModeAPI {
 		qopts.Workers = cfg.Workers
 	}
-	run.queue, err = openQueue(ctx, cfg, st, rec, qopts, run)
+	run.queue, err = openQueue(ctx, cfg, st, []conductor.Target{rec.Target()}, qopts, run)
 	if err != nil {
 		return fail(err)
 	}
@@ -200,14 +200,14 @@ func secretBox(cfg Config) (*secrets.Box, error) {
 
 // openQueue opens the work queue on the store's database: a one-connection
 // SQLite pool, as River wants there, or a pgx pool on PostgreSQL.
-func openQueue(ctx context.Context, cfg Config, st *storesql.Store, rec *conductor.Reconciler, opts conductor.QueueOptions, run *Running) (*conductor.Queue, error) {
+func openQueue(ctx context.Context, cfg Config, st *storesql.Store, targets []conductor.Target, opts conductor.QueueOptions, run *Running) (*conductor.Queue, error) {
 	if cfg.Database != "" {
 		pool, err := pgxpool.New(ctx, cfg.Database)
 		if err != nil {
 			return nil, fmt.Errorf("open work queue database: %w", err)
 		}
 		run.closers = append(run.closers, func() error { pool.Close(); return nil })
-		return conductor.NewPostgresQueue(ctx, pool, st.DB(), rec, opts)
+		return conductor.NewPostgresQueue(ctx, pool, st.DB(), st, targets, opts)
 	}
 	db, err := sql.Open("sqlite", cfg.sqlitePath()+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_txlock=immediate")
 	if err != nil {
@@ -215,7 +215,7 @@ func openQueue(ctx context.Context, cfg Config, st *storesql.Store, rec *conduct
 	}
 	db.SetMaxOpenConns(1)
 	run.closers = append(run.closers, db.Close)
-	return conductor.NewSQLiteQueue(ctx, db, rec, opts)
+	return conductor.NewSQLiteQueue(ctx, db, st, targets, opts)
 }
 
 func purgeTokens(ctx context.Context, svc *identity.Service, log *slog.Logger) {

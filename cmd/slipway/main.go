@@ -4,6 +4,8 @@ package main
 import (
 	"context"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/slipway/slipway/internal/cli"
 	"github.com/slipway/slipway/internal/cli/cmdutil"
@@ -19,7 +21,10 @@ func main() {
 		Catalog: local.Catalog{},
 		Drivers: driver.Registry{},
 	}, os.Stdout, os.Stderr)...)
-	if err := root.ExecuteContext(context.Background()); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := root.ExecuteContext(ctx)
+	stop()
+	if err != nil {
 		os.Exit(1)
 	}
 }

@@ -1,9 +1,12 @@
 package compat
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -173,4 +176,32 @@ func TestSplitRolesOnPostgres(t *testing.T) {
 	}
 	admin.do("DELETE", "/v1/clusters/"+id, nil)
 	admin.waitFor(id, "deleted")
+}
+
+// TestNoPrivateKeyAtRest creates a cluster, whose CA keys are secrets, and
+// reads the database files: no private key is in them.
+func TestNoPrivateKeyAtRest(t *testing.T) {
+	t.Parallel()
+	env := servertest.Start(t, servertest.Options{})
+	admin := login(t, env, "admin", servertest.AdminPassword, "admin")
+	admin.do("POST", "/v1/clustertemplates", templateBody("t"))
+	id := createCluster(t, admin, map[string]any{"cluster_template_id": "t"})
+	admin.waitFor(id, "CREATE_COMPLETE")
+	status, ca, _ := admin.do("GET", "/v1/certificates/"+id, nil)
+	if status != 200 || !strings.Contains(ca["pem"].(string), "BEGIN CERTIFICATE") {
+		t.Fatalf("CA: %d %v", status, ca)
+	}
+	files, _ := filepath.Glob(filepath.Join(env.DataDir, "slipway.db*"))
+	if len(files) == 0 {
+		t.Fatal("no database files")
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Contains(b, []byte("PRIVATE KEY")) {
+			t.Fatalf("%s holds a private key in the clear", f)
+		}
+	}
 }

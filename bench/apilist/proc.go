@@ -8,6 +8,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -138,4 +139,88 @@ func cpuTime(pid int) (time.Duration, error) {
 		ticks += n
 	}
 	return time.Duration(ticks) * time.Second / userHZ, nil
+}
+
+// machineCPU returns the CPU time every CPU of the machine has spent busy
+// (neither idle nor waiting for I/O) since boot, from /proc/stat.
+func machineCPU() (time.Duration, error) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, fmt.Errorf("read /proc/stat: %w", err)
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	if len(f) < 6 || f[0] != "cpu" {
+		return 0, fmt.Errorf("read /proc/stat: unexpected first line %q", line)
+	}
+	var busy int64
+	// user nice system idle iowait irq softirq steal …; guest time is
+	// already counted in user and nice.
+	for i, v := range f[1:min(len(f), 9)] {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("read /proc/stat: %w", err)
+		}
+		if i != 3 && i != 4 {
+			busy += n
+		}
+	}
+	return time.Duration(busy) * time.Second / userHZ, nil
+}
+
+// selfCPU returns the CPU time this process has used.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// cpuSnapshot is the CPU time used so far by the machine, the server and
+// this process.
+type cpuSnapshot struct {
+	at                    time.Time
+	machine, server, self time.Duration
+}
+
+// snapshotCPU reads the CPU times; server is 0 when pid is.
+func snapshotCPU(pid int) (cpuSnapshot, error) {
+	s := cpuSnapshot{at: time.Now(), self: selfCPU()}
+	var err error
+	if s.machine, err = machineCPU(); err != nil {
+		return s, err
+	}
+	if pid != 0 {
+		if s.server, err = cpuTime(pid); err != nil {
+			return s, err
+		}
+	}
+	return s, nil
+}
+
+// waitQuiet waits until the machine's CPUs, apart from this process, are
+// busy for less than threshold CPUs over one second, or until maxWait has
+// passed. It returns the load it saw last, in CPUs.
+func waitQuiet(ctx context.Context, threshold float64, maxWait time.Duration) (float64, error) {
+	deadline := time.Now().Add(maxWait)
+	for {
+		before, err := snapshotCPU(0)
+		if err != nil {
+			return 0, err
+		}
+		select {
+		case <-time.After(time.Second):
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		}
+		after, err := snapshotCPU(0)
+		if err != nil {
+			return 0, err
+		}
+		busy := float64((after.machine-before.machine)-(after.self-before.self)) / float64(after.at.Sub(before.at))
+		if busy < threshold || time.Now().After(deadline) {
+			return busy, nil
+		}
+	}
 }

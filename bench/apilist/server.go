@@ -108,6 +108,9 @@ func startProcess(ctx context.Context, opts serveOptions) (*process, error) {
 	case p.url = <-urls:
 		return p, nil
 	case err := <-p.exited:
+		if err == nil {
+			err = errors.New("exit status 0")
+		}
 		return nil, fmt.Errorf("slipway serve exited before it was ready (log in %s): %w", opts.LogPath, err)
 	case <-timer.C:
 		_ = cmd.Process.Kill()

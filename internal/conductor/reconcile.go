@@ -91,6 +91,8 @@ func (r *Reconciler) reconcileOnce(ctx context.Context, id string, final bool) (
 		}
 		if !driver.IsPermanent(opErr) && !final {
 			log.Warn("cluster operation failed; will retry", "error", opErr)
+			// Say what went wrong while the retry waits: never hang silently.
+			scope.Progress("retrying after: " + opErr.Error())
 			return false, opErr
 		}
 		log.Error("cluster operation failed", "error", opErr)

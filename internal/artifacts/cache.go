@@ -332,7 +332,7 @@ func (c *Cache) ensureObject(ctx context.Context, version string, r recipe) (*ob
 	if !ok {
 		return nil, fmt.Errorf("no builder for component %s", r.Component)
 	}
-	l, err := lock(ctx, filepath.Join(c.dir, locksDir, name+".lock"), func() {
+	l, err := lock(ctx, filepath.Join(c.dir, locksDir, name+".lock"), true, func() {
 		c.emit(Event{Version: version, Component: r.Component, Phase: PhaseWaiting})
 	})
 	if err != nil {

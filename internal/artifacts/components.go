@@ -5,6 +5,8 @@ import (
 	"embed"
 	"fmt"
 	"strings"
+
+	"github.com/slipway/slipway/internal/artifacts/images"
 )
 
 // Modules the companion components are built from.
@@ -18,7 +20,7 @@ const (
 
 // containerdTags leave out the snapshotters that need cgo or kernel
 // features this host lacks.
-var containerdTags = []string{"no_btrfs", "no_devmapper", "no_zfs"}
+const containerdTags = "no_btrfs,no_devmapper,no_zfs"
 
 //go:embed pause/main.go
 var pauseSource embed.FS
@@ -31,8 +33,8 @@ func defaultBuilders() map[string]objectBuilder {
 		ComponentCoreDNS:    buildCoreDNS,
 		ComponentContainerd: buildContainerd,
 		ComponentPause:      buildPause,
-		imagePause:          buildPauseImage,
-		imageCoreDNS:        buildCoreDNSImage,
+		imagePause:          buildImage(images.Pause),
+		imageCoreDNS:        buildImage(images.CoreDNS),
 		imageBusybox:        buildBusyboxImage,
 	}
 }
@@ -88,7 +90,7 @@ func buildContainerd(ctx context.Context, c *Cache, r recipe, out string) error 
 	g := goModule{
 		requires: []string{containerdModule + " " + r.Version},
 		tools:    []string{containerdModule + "/cmd/containerd", containerdModule + "/cmd/containerd-shim-runc-v2", containerdModule + "/cmd/ctr"},
-		tags:     containerdTags,
+		tags:     strings.Split(containerdTags, ","),
 		binaries: bins,
 	}
 	return g.build(ctx, c, out)

@@ -14,21 +14,26 @@ import (
 // the context.
 const lockPollInterval = 100 * time.Millisecond
 
-// fileLock is an exclusive flock(2) on a file. Locks are per open file, so
+// fileLock is a flock(2) on a file. Locks are per open file, so
 // two fileLocks on one path exclude each other within a process as well as
 // across processes, and the kernel drops a lock when its holder dies.
 type fileLock struct {
 	f *os.File
 }
 
-// tryLock takes the lock at path if it is free. It reports false, with no
-// error, when another holder has it.
-func tryLock(path string) (*fileLock, bool, error) {
+// tryLock takes the lock at path if it is free: exclusively, or shared
+// with other shared holders. It reports false, with no error, when another
+// holder prevents it.
+func tryLock(path string, exclusive bool) (*fileLock, bool, error) {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
 	if err != nil {
 		return nil, false, fmt.Errorf("open lock %s: %w", path, err)
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+	how := syscall.LOCK_SH
+	if exclusive {
+		how = syscall.LOCK_EX
+	}
+	if err := syscall.Flock(int(f.Fd()), how|syscall.LOCK_NB); err != nil {
 		_ = f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
 			return nil, false, nil
@@ -40,8 +45,8 @@ func tryLock(path string) (*fileLock, bool, error) {
 
 // lock takes the lock at path, waiting until it is free or ctx ends. waiting
 // is called once, before the first wait, when the lock is held elsewhere.
-func lock(ctx context.Context, path string, waiting func()) (*fileLock, error) {
-	l, ok, err := tryLock(path)
+func lock(ctx context.Context, path string, exclusive bool, waiting func()) (*fileLock, error) {
+	l, ok, err := tryLock(path, exclusive)
 	if err != nil || ok {
 		return l, err
 	}
@@ -56,7 +61,7 @@ func lock(ctx context.Context, path string, waiting func()) (*fileLock, error) {
 			return nil, fmt.Errorf("wait for lock %s: %w", path, ctx.Err())
 		case <-t.C:
 		}
-		l, ok, err := tryLock(path)
+		l, ok, err := tryLock(path, exclusive)
 		if err != nil || ok {
 			return l, err
 		}

@@ -169,3 +169,29 @@ func logger(ctx interface{ Value(any) any }) *slog.Logger {
 	}
 	return slog.Default()
 }
+
+// WriteHeatError writes err in Heat's error format, which python-heatclient
+// reads: {"code", "title", "explanation", "error": {"message", "type"}}.
+func WriteHeatError(w http.ResponseWriter, r *http.Request, err error) {
+	status, _ := Status(err)
+	logUnmapped(r, status, err)
+	kind := "InternalError"
+	switch status {
+	case http.StatusBadRequest:
+		kind = "StackValidationFailed"
+	case http.StatusNotFound:
+		kind = "EntityNotFound"
+	case http.StatusConflict:
+		kind = "StackExists"
+	case http.StatusForbidden:
+		kind = "Forbidden"
+	case http.StatusUnauthorized:
+		kind = "NotAuthenticated"
+	}
+	WriteJSON(w, status, map[string]any{
+		"code":        status,
+		"title":       http.StatusText(status),
+		"explanation": Message(err),
+		"error":       map[string]any{"message": Message(err), "type": kind, "traceback": nil},
+	})
+}

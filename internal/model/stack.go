@@ -29,6 +29,8 @@ const (
 	ActionCheck    StackAction = "CHECK"
 	ActionAdopt    StackAction = "ADOPT"
 	ActionSnapshot StackAction = "SNAPSHOT"
+	// ActionSignal marks the events of signals received.
+	ActionSignal StackAction = "SIGNAL"
 )
 
 // StackState is how far an action has got.
@@ -90,7 +92,7 @@ type StackOutput struct {
 // "stack". Nested stacks (template resources, group members,
 // OS::Heat::Stack) are stacks too, with a parent.
 type Stack struct {
-	Meta `json:"-"`
+	Meta      `json:"-"`
 	Name      string `json:"name"`
 	ProjectID string `json:"project_id"`
 	UserID    string `json:"user_id"`
@@ -163,12 +165,15 @@ type ReplacedResource struct {
 
 // StackResource is one resource of a stack, as the engine last recorded it.
 type StackResource struct {
-	Meta       `json:"-"`
-	StackID    string `json:"stack_id"`
-	ProjectID  string `json:"project_id"`
-	Name       string `json:"name"`
-	Type       string `json:"type"`
-	PhysicalID string `json:"physical_resource_id,omitempty"`
+	Meta      `json:"-"`
+	StackID   string `json:"stack_id"`
+	ProjectID string `json:"project_id"`
+	Name      string `json:"name"`
+	Type      string `json:"type"`
+	// Implementation is what implements Type once the environment's
+	// resource_registry applied: a plugin type or a template file name.
+	Implementation string `json:"implementation,omitempty"`
+	PhysicalID     string `json:"physical_resource_id,omitempty"`
 	// Reserved marks a physical id the engine chose before calling the
 	// plugin's Create: the resource may or may not exist under it.
 	Reserved     bool        `json:"reserved,omitempty"`

@@ -18,9 +18,9 @@ import (
 // Heat's default max_template_size.
 const MaxTemplateSize = 524288
 
-// maxDecodedNodes bounds the number of values a document may expand to
+// maxAliasedNodes bounds the number of values a document may expand to
 // through YAML aliases, so that an "alias bomb" cannot exhaust memory.
-const maxDecodedNodes = 1 << 20
+const maxAliasedNodes = 1 << 17
 
 // omap is a mapping that remembers the order in which its keys were first
 // declared. Duplicate keys keep the position of the first and the value of
@@ -78,10 +78,13 @@ func decodeDocument(body []byte) (any, error) {
 	return decodeYAML(body)
 }
 
+// maxJSONDepth bounds the nesting of JSON documents, as encoding/json does.
+const maxJSONDepth = 10000
+
 func decodeJSON(body []byte) (any, error) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
-	v, err := jsonValue(dec)
+	v, err := jsonValue(dec, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -91,15 +94,14 @@ func decodeJSON(body []byte) (any, error) {
 	return v, nil
 }
 
-func jsonValue(dec *json.Decoder) (any, error) {
+func jsonValue(dec *json.Decoder, depth int) (any, error) {
+	if depth > maxJSONDepth {
+		return nil, errors.New("exceeded max depth")
+	}
 	tok, err := dec.Token()
 	if err != nil {
 		return nil, err
 	}
-	return jsonFromToken(dec, tok)
-}
-
-func jsonFromToken(dec *json.Decoder, tok json.Token) (any, error) {
 	switch t := tok.(type) {
 	case json.Delim:
 		switch t {
@@ -114,7 +116,7 @@ func jsonFromToken(dec *json.Decoder, tok json.Token) (any, error) {
 				if !ok {
 					return nil, fmt.Errorf("invalid object key %v", kt)
 				}
-				v, err := jsonValue(dec)
+				v, err := jsonValue(dec, depth+1)
 				if err != nil {
 					return nil, err
 				}
@@ -127,7 +129,7 @@ func jsonFromToken(dec *json.Decoder, tok json.Token) (any, error) {
 		case '[':
 			l := []any{}
 			for dec.More() {
-				v, err := jsonValue(dec)
+				v, err := jsonValue(dec, depth+1)
 				if err != nil {
 					return nil, err
 				}
@@ -160,7 +162,8 @@ func jsonNumber(n json.Number) any {
 // yamlDecoder converts yaml.v3 nodes into values with PyYAML's YAML 1.1
 // scalar resolution.
 type yamlDecoder struct {
-	count      int
+	aliased    int // values produced through aliases
+	aliasDepth int
 	inProgress map[*yaml.Node]bool
 }
 
@@ -198,9 +201,11 @@ func decodeYAML(body []byte) (any, error) {
 }
 
 func (d *yamlDecoder) value(n *yaml.Node) (any, error) {
-	d.count++
-	if d.count > maxDecodedNodes {
-		return nil, errors.New("parse YAML: document expands to too many values (excessive aliasing?)")
+	if d.aliasDepth > 0 {
+		d.aliased++
+		if d.aliased > maxAliasedNodes {
+			return nil, errors.New("parse YAML: document expands to too many values through aliases")
+		}
 	}
 	switch n.Kind {
 	case yaml.AliasNode:
@@ -210,6 +215,8 @@ func (d *yamlDecoder) value(n *yaml.Node) (any, error) {
 		if d.inProgress[n.Alias] {
 			return nil, fmt.Errorf("parse YAML: line %d: alias %q refers to a value that contains it", n.Line, n.Value)
 		}
+		d.aliasDepth++
+		defer func() { d.aliasDepth-- }()
 		return d.value(n.Alias)
 	case yaml.ScalarNode:
 		return d.scalar(n)
@@ -377,6 +384,9 @@ func (d *yamlDecoder) scalar(n *yaml.Node) (any, error) {
 // resolvePlain applies the YAML 1.1 implicit resolvers of PyYAML's
 // SafeLoader to a plain scalar.
 func resolvePlain(s string) any {
+	if s != "" && !strings.ContainsRune("yYnNtTfFoO~+-.0123456789", rune(s[0])) {
+		return s
+	}
 	switch {
 	case yamlNull.MatchString(s):
 		return nil

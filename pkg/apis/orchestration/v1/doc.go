@@ -1,0 +1,2 @@
+// Package v1 holds the wire types of the Heat-compatible orchestration API.
+package v1

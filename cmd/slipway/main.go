@@ -3,6 +3,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
@@ -10,6 +11,9 @@ import (
 	"github.com/slipway/slipway/internal/cli"
 	"github.com/slipway/slipway/internal/cli/cmdutil"
 	"github.com/slipway/slipway/internal/driver"
+	"github.com/slipway/slipway/internal/orchestration/resources"
+	"github.com/slipway/slipway/internal/orchestration/resources/heat"
+	"github.com/slipway/slipway/internal/orchestration/resources/schema"
 	"github.com/slipway/slipway/internal/provider/local"
 	"github.com/slipway/slipway/internal/server"
 )
@@ -17,14 +21,31 @@ import (
 func main() {
 	streams := cmdutil.IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}
 	root := cli.NewRootCommand(streams)
+	types, err := resourceTypes()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
 	root.AddCommand(server.Commands(server.Components{
-		Catalog: local.Catalog{},
-		Drivers: driver.Registry{},
+		Catalog:   local.Catalog{},
+		Drivers:   driver.Registry{},
+		Resources: types,
 	}, os.Stdout, os.Stderr)...)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := root.ExecuteContext(ctx)
+	err = root.ExecuteContext(ctx)
 	stop()
 	if err != nil {
 		os.Exit(1)
 	}
+}
+
+// resourceTypes is the orchestration type registry: Heat's own types and the
+// OpenStack types' schemas, implemented by the local provider.
+func resourceTypes() (*resources.Registry, error) {
+	reg := resources.NewRegistry("local")
+	schema.Declare(reg)
+	if err := heat.Register(reg); err != nil {
+		return nil, fmt.Errorf("register OS::Heat types: %w", err)
+	}
+	return reg, nil
 }

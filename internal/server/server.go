@@ -21,10 +21,14 @@ import (
 	"github.com/slipway/slipway/internal/api"
 	identityapi "github.com/slipway/slipway/internal/api/identity"
 	"github.com/slipway/slipway/internal/api/magnum"
+	orchestrationapi "github.com/slipway/slipway/internal/api/orchestration"
 	"github.com/slipway/slipway/internal/conductor"
 	"github.com/slipway/slipway/internal/driver"
 	"github.com/slipway/slipway/internal/identity"
 	"github.com/slipway/slipway/internal/identity/keystone"
+	"github.com/slipway/slipway/internal/model"
+	"github.com/slipway/slipway/internal/orchestration/engine"
+	"github.com/slipway/slipway/internal/orchestration/resources"
 	"github.com/slipway/slipway/internal/provider"
 	"github.com/slipway/slipway/internal/secrets"
 	storesql "github.com/slipway/slipway/internal/store/sql"
@@ -34,12 +38,16 @@ import (
 type Components struct {
 	Catalog provider.Catalog
 	Drivers driver.Registry
+	// Resources are the orchestration resource types: OS::Heat::* and the
+	// provider's.
+	Resources *resources.Registry
 }
 
 // Paths under which each API is served.
 const (
-	IdentityPrefix = "/identity"
-	MagnumPrefix   = "/container-infra"
+	IdentityPrefix      = "/identity"
+	MagnumPrefix        = "/container-infra"
+	OrchestrationPrefix = "/orchestration"
 )
 
 // Running is a started Slipway process.
@@ -106,16 +114,25 @@ func Start(ctx context.Context, cfg Config, comps Components, log *slog.Logger) 
 		Catalog: []identity.CatalogService{
 			{Type: "identity", Name: "keystone", URL: run.URL + IdentityPrefix + "/v3"},
 			{Type: "container-infra", Name: "magnum", URL: run.URL + MagnumPrefix + "/v1"},
+			{Type: "orchestration", Name: "heat", URL: run.URL + OrchestrationPrefix + "/v1/{project_id}"},
 		},
 		Log: log,
 	})
 
 	rec := conductor.NewReconciler(st, comps.Drivers, conductor.ReconcilerOptions{Log: log})
+	eng := engine.New(st, comps.Resources, engine.Options{
+		// The queue exists once the targets (this engine's among them) do.
+		Enqueue: func(ctx context.Context, stackID string) error {
+			return run.queue.Enqueue(ctx, model.KindStack, stackID)
+		},
+		PublicURL: run.URL + OrchestrationPrefix + "/v1",
+		Log:       log,
+	})
 	qopts := conductor.QueueOptions{MaxAttempts: cfg.MaxAttempts, Log: log, Registerer: reg}
 	if cfg.Mode != ModeAPI {
 		qopts.Workers = cfg.Workers
 	}
-	run.queue, err = openQueue(ctx, cfg, st, []conductor.Target{rec.Target()}, qopts, run)
+	run.queue, err = openQueue(ctx, cfg, st, []conductor.Target{rec.Target(), eng.Target()}, qopts, run)
 	if err != nil {
 		return fail(err)
 	}
@@ -153,6 +170,8 @@ func Start(ctx context.Context, cfg Config, comps Components, log *slog.Logger) 
 		http.StripPrefix(IdentityPrefix, identityapi.New(idSvc, identityapi.Options{BaseURL: run.URL + IdentityPrefix, Log: log}))))
 	mux.Handle(MagnumPrefix+"/", api.Instrument("magnum", log, metrics, api.WriteMagnumError, magnumAPI))
 	mux.Handle(MagnumPrefix, api.Instrument("magnum", log, metrics, api.WriteMagnumError, magnumAPI))
+	heatAPI := orchestrationapi.New(eng, st, validator, orchestrationapi.Options{Prefix: OrchestrationPrefix, AuthURI: run.AuthURL, Log: log})
+	mux.Handle(OrchestrationPrefix+"/", api.Instrument("orchestration", log, metrics, api.WriteHeatError, heatAPI))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
@@ -168,6 +187,7 @@ func Start(ctx context.Context, cfg Config, comps Components, log *slog.Logger) 
 			"endpoints": map[string]string{
 				"identity":        run.URL + IdentityPrefix + "/v3",
 				"container-infra": run.URL + MagnumPrefix + "/v1",
+				"orchestration":   run.URL + OrchestrationPrefix + "/v1",
 			},
 		})
 	})

@@ -14,6 +14,9 @@ import (
 
 	"github.com/slipway/slipway/internal/driver"
 	"github.com/slipway/slipway/internal/driver/drivertest"
+	"github.com/slipway/slipway/internal/orchestration/resources"
+	"github.com/slipway/slipway/internal/orchestration/resources/heat"
+	"github.com/slipway/slipway/internal/orchestration/resources/schema"
 	"github.com/slipway/slipway/internal/provider/local"
 	"github.com/slipway/slipway/internal/server"
 )
@@ -69,7 +72,12 @@ func Start(t testing.TB, opts Options) *Env {
 		level = slog.LevelDebug
 	}
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: level}))
-	run, err := server.Start(context.Background(), cfg, server.Components{Catalog: local.Catalog{}, Drivers: drivers}, log)
+	types := resources.NewRegistry("local")
+	schema.Declare(types)
+	if err := heat.Register(types); err != nil {
+		t.Fatal(err)
+	}
+	run, err := server.Start(context.Background(), cfg, server.Components{Catalog: local.Catalog{}, Drivers: drivers, Resources: types}, log)
 	if err != nil {
 		t.Fatalf("start slipway: %v", err)
 	}

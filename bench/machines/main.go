@@ -190,13 +190,13 @@ func memory(ctx context.Context, m *machine.Manager, out io.Writer, cgRoot strin
 	if err != nil {
 		return err
 	}
-	var pss, rss, cg []float64
+	var pss, rss, anon, cg []float64
 	for _, mach := range ms {
 		if mach.InitPID == 0 {
 			continue
 		}
 		p, r := smaps(mach.InitPID)
-		pss, rss = append(pss, p), append(rss, r)
+		pss, rss, anon = append(pss, p), append(rss, r), append(anon, rssAnon(mach.InitPID))
 		if b, err := os.ReadFile(filepath.Join("/sys/fs/cgroup/memory", cgRoot, mach.ID, "memory.usage_in_bytes")); err == nil {
 			v, _ := strconv.ParseFloat(strings.TrimSpace(string(b)), 64)
 			cg = append(cg, v/(1<<20))
@@ -209,8 +209,9 @@ func memory(ctx context.Context, m *machine.Manager, out io.Writer, cgRoot strin
 	var st runtime.MemStats
 	runtime.ReadMemStats(&st)
 	fmt.Fprintf(out, "idle machine memory (%d machines):\n", len(pss))
-	fmt.Fprintf(out, "  agent PSS           %s MiB   (target <= 15 MiB with bookkeeping)\n", fsum(pss))
-	fmt.Fprintf(out, "  agent RSS           %s MiB\n", fsum(rss))
+	fmt.Fprintf(out, "  agent RssAnon       %s MiB   (its own memory; target <= 15 MiB with bookkeeping)\n", fsum(anon))
+	fmt.Fprintf(out, "  agent PSS           %s MiB   (binary pages shared among the agents)\n", fsum(pss))
+	fmt.Fprintf(out, "  agent RSS           %s MiB   (binary pages counted in full)\n", fsum(rss))
 	if len(cg) > 0 {
 		fmt.Fprintf(out, "  cgroup charge       %s MiB   (includes page cache the machine touched)\n", fsum(cg))
 	}
@@ -239,6 +240,21 @@ func smaps(pid int) (pss, rss float64) {
 		}
 	}
 	return pss, rss
+}
+
+// rssAnon returns a process's anonymous resident memory in MiB.
+func rssAnon(pid int) float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "RssAnon:" {
+			v, _ := strconv.ParseFloat(f[1], 64)
+			return v / 1024
+		}
+	}
+	return 0
 }
 
 func summary(ds []time.Duration) string {

@@ -11,6 +11,7 @@ import (
 	"github.com/slipway/slipway/internal/cli"
 	"github.com/slipway/slipway/internal/cli/cmdutil"
 	"github.com/slipway/slipway/internal/driver"
+	"github.com/slipway/slipway/internal/node"
 	"github.com/slipway/slipway/internal/orchestration/resources"
 	"github.com/slipway/slipway/internal/orchestration/resources/heat"
 	"github.com/slipway/slipway/internal/orchestration/resources/schema"
@@ -26,6 +27,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+	root.AddCommand(node.Command())
 	root.AddCommand(server.Commands(server.Components{
 		Catalog:   local.Catalog{},
 		Drivers:   driver.Registry{},

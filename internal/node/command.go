@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
@@ -104,9 +105,9 @@ func reportBootFailure(plan *BootPlan, cause error) {
 		return
 	}
 	defer r.Close()
-	w := newStatusWriter("", plan.Nonce, plan.Boot)
-	st := w.st
-	st.State, st.Reason = StateFailed, cause.Error()
+	now := time.Now().UTC()
+	st := Status{Nonce: plan.Nonce, Boot: plan.Boot, State: StateFailed, Reason: cause.Error(),
+		Since: now, Updated: now, UserData: TaskStatus{State: "pending"}}
 	data, err := json.MarshalIndent(st, "", "  ")
 	if err != nil {
 		return

@@ -318,7 +318,7 @@ func (d Deployment) signal(ctx context.Context, res DeploymentResult) (bool, err
 	return true, nil
 }
 
-// deploymentIDPattern keeps deployment ids usable as file names.
+// safeID makes a deployment id usable as a file name.
 func safeID(id string) string {
 	return regexp.MustCompile(`[^A-Za-z0-9._-]`).ReplaceAllString(id, "_")
 }
@@ -345,8 +345,9 @@ type poller struct {
 // in list order, signalling each result as the deployment's deploy_*
 // inputs say (CFN_SIGNAL or TEMP_URL_SIGNAL: an HTTP request to
 // deploy_signal_id with heat-config's JSON body). Completed ids are
-// recorded under stateDir. The agent runs this loop for a bootstrap
-// document's deployments section and for os-collect-config's
+// recorded under stateDir. It is the loop for a process that is not a
+// machine's agent; the agent runs the same loop, with its own reaper, for a
+// bootstrap document's deployments section or os-collect-config's
 // [request] metadata_url.
 func PollDeployments(ctx context.Context, src DeploymentSource, stateDir string, log *slog.Logger) error {
 	p := &poller{src: src, run: plainRunner{}, root: "/", stateDir: stateDir, log: log}
@@ -412,7 +413,7 @@ func (p *poller) once(ctx context.Context, client *http.Client) error {
 			return ctx.Err()
 		}
 		b, _ := json.Marshal(st)
-		if err := writeFileAtomic(record, b, 0o600); err != nil {
+		if err := WriteFileAtomic(record, b, 0o600); err != nil {
 			return err
 		}
 	}

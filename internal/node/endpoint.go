@@ -12,7 +12,7 @@ import (
 	"time"
 )
 
-// client returns an HTTP client for an endpoint: the system's roots, or the
+// endpointClient returns an HTTP client for an endpoint: the system's roots, or the
 // endpoint's own CA bundle. It never uses a proxy: a machine talks only to
 // addresses of its own cluster network.
 func endpointClient(caPEM string) (*http.Client, error) {

@@ -70,7 +70,7 @@ func execProbe(ctx context.Context, r *reaper, argv, env []string) error {
 	cmd.Env = env
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = devnull, nil, nil
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	exit, err := r.start(cmd)
+	pid, exit, err := r.start(cmd)
 	if err != nil {
 		return fmt.Errorf("exec %s: %w", argv[0], err)
 	}
@@ -81,7 +81,7 @@ func execProbe(ctx context.Context, r *reaper, argv, env []string) error {
 		}
 		return nil
 	case <-ctx.Done():
-		_ = unix.Kill(-cmd.Process.Pid, unix.SIGKILL)
+		_ = unix.Kill(-pid, unix.SIGKILL)
 		<-exit
 		return fmt.Errorf("exec %s: %w", argv[0], ctx.Err())
 	}

@@ -61,29 +61,31 @@ func newReaper(all bool) *reaper {
 	return &reaper{all: all, waiting: map[int]waiter{}, kick: make(chan struct{}, 1)}
 }
 
-// start starts cmd and returns a channel that receives its exit status.
-// cmd's standard streams must be nil or *os.File, so that no copying
-// goroutine needs Wait.
-func (r *reaper) start(cmd *exec.Cmd) (<-chan exitStatus, error) {
+// start starts cmd and returns its PID and a channel that receives its
+// exit status. cmd's standard streams must be nil or *os.File, so that no
+// copying goroutine needs Wait. Callers use the returned PID, not
+// cmd.Process, which the reaper releases.
+func (r *reaper) start(cmd *exec.Cmd) (int, <-chan exitStatus, error) {
 	for _, s := range []any{cmd.Stdin, cmd.Stdout, cmd.Stderr} {
 		switch s.(type) {
 		case nil, *os.File:
 		default:
-			return nil, errors.New("start process: standard streams must be files")
+			return 0, nil, errors.New("start process: standard streams must be files")
 		}
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if err := cmd.Start(); err != nil {
-		return nil, err
+		return 0, nil, err
 	}
+	pid := cmd.Process.Pid
 	ch := make(chan exitStatus, 1)
-	r.waiting[cmd.Process.Pid] = waiter{proc: cmd.Process, ch: ch}
+	r.waiting[pid] = waiter{proc: cmd.Process, ch: ch}
 	select {
 	case r.kick <- struct{}{}:
 	default:
 	}
-	return ch, nil
+	return pid, ch, nil
 }
 
 // loop reaps until ctx ends.

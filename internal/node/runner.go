@@ -25,16 +25,17 @@ func (plainRunner) run(ctx context.Context, cmd *exec.Cmd) (int, error) {
 	if err := cmd.Start(); err != nil {
 		return -1, err
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	var waitErr error
+	done := make(chan struct{})
+	go func() { waitErr = cmd.Wait(); close(done) }()
 	select {
-	case err := <-done:
+	case <-done:
 		if cmd.ProcessState != nil {
 			if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok {
 				return exitStatus{ws: unix.WaitStatus(ws)}.Code(), nil
 			}
 		}
-		return -1, err
+		return -1, waitErr
 	case <-ctx.Done():
 		_ = unix.Kill(-cmd.Process.Pid, unix.SIGKILL)
 		<-done
@@ -44,7 +45,7 @@ func (plainRunner) run(ctx context.Context, cmd *exec.Cmd) (int, error) {
 
 func (r *reaper) run(ctx context.Context, cmd *exec.Cmd) (int, error) {
 	setpgid(cmd)
-	exit, err := r.start(cmd)
+	pid, exit, err := r.start(cmd)
 	if err != nil {
 		return -1, err
 	}
@@ -52,7 +53,7 @@ func (r *reaper) run(ctx context.Context, cmd *exec.Cmd) (int, error) {
 	case st := <-exit:
 		return st.Code(), nil
 	case <-ctx.Done():
-		_ = unix.Kill(-cmd.Process.Pid, unix.SIGKILL)
+		_ = unix.Kill(-pid, unix.SIGKILL)
 		<-exit
 		return -1, fmt.Errorf("%s: %w", cmd.Path, ctx.Err())
 	}

@@ -109,21 +109,13 @@ func (w *statusWriter) update(f func(*Status)) error {
 	if err != nil {
 		return fmt.Errorf("encode status: %w", err)
 	}
-	return writeFileAtomic(w.path, data, 0o644)
+	return WriteFileAtomic(w.path, data, 0o644)
 }
 
-func (w *statusWriter) snapshot() Status {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	st := w.st
-	st.Services = append([]ServiceStatus(nil), w.st.Services...)
-	st.Deployments = append([]DeploymentStatus(nil), w.st.Deployments...)
-	return st
-}
-
-// writeFileAtomic writes data to a temporary file beside path and renames
-// it over path, so readers never see a partial file.
-func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
+// WriteFileAtomic writes data to a temporary file beside path and renames
+// it over path, so that readers never see a partial file. The agent writes
+// its status this way; the machine manager its boot plans and definitions.
+func WriteFileAtomic(path string, data []byte, mode os.FileMode) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)

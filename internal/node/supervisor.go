@@ -191,7 +191,7 @@ func (s *supervisor) supervise(ctx context.Context, r *serviceRunner, byName map
 			}
 			stopProbe()
 			log.Info("service exited", "status", st.String())
-			r.set(func(s *ServiceStatus) { s.PID, s.Ready, s.LastExit = 0, false, st.String() })
+			r.set(func(ss *ServiceStatus) { ss.PID, ss.Ready, ss.LastExit = 0, false, st.String() })
 			// Whatever the service left in its process group goes with it.
 			_ = unix.Kill(-pid, unix.SIGKILL)
 			if policy.Policy == RestartNever || (policy.Policy == RestartOnFailure && st.Code() == 0) {
@@ -200,7 +200,7 @@ func (s *supervisor) supervise(ctx context.Context, r *serviceRunner, byName map
 					state = serviceFailed
 					r.failedOnce.Do(func() { close(r.failed) })
 				}
-				r.set(func(s *ServiceStatus) { s.State = state })
+				r.set(func(ss *ServiceStatus) { ss.State = state })
 				s.notify()
 				return
 			}
@@ -263,14 +263,13 @@ func (s *supervisor) startOnce(ctx context.Context, r *serviceRunner, logs *rota
 	cmd.Dir = spec.WorkingDir
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = devnull, pw, pw
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	exit, err := s.reaper.start(cmd)
+	pid, exit, err := s.reaper.start(cmd)
 	_ = pw.Close()
 	_ = devnull.Close()
 	if err != nil {
 		<-copied
 		return nil, 0, nil, err
 	}
-	pid := cmd.Process.Pid
 	state := serviceRunning
 	if spec.Readiness != nil {
 		state = serviceStarting

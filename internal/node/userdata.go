@@ -165,7 +165,7 @@ func mimeEntity(ctype, encoding, disposition string, body []byte, depth int) ([]
 		for {
 			// NextRawPart keeps Content-Transfer-Encoding for decodeTransfer.
 			p, err := mr.NextRawPart()
-			if err == io.EOF {
+			if errors.Is(err, io.EOF) {
 				return parts, nil
 			}
 			if err != nil {

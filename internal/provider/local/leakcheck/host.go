@@ -152,7 +152,7 @@ func snapNftables(s *State) error {
 	if err != nil {
 		return fmt.Errorf("nftables: %w", err)
 	}
-	defer c.CloseLasting()
+	defer func() { _ = c.CloseLasting() }()
 	tables, err := c.ListTables()
 	if err != nil {
 		return fmt.Errorf("list nftables tables: %w", err)
@@ -293,7 +293,12 @@ func snapProcesses(ctx context.Context, s *State, namespacedOnly bool) error {
 		}
 		return false, false
 	}
-	hostNS := namespaces(self)
+	// The host's namespaces are those of PID 1: this process's main
+	// thread may have entered another network namespace.
+	hostNS := namespaces(1)
+	if hostNS == "" {
+		hostNS = namespaces(self)
+	}
 	for pid, info := range infos {
 		if err := ctx.Err(); err != nil {
 			return err

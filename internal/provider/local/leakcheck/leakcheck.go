@@ -73,7 +73,7 @@ func CgroupsUnder(root string) Scope {
 }
 
 // NamespacedProcessesOnly narrows the processes recorded to those outside
-// this process's network, mount or PID namespace (every process of a machine
+// the network, mount or PID namespace of PID 1 (every process of a machine
 // or of a load balancer's namespace) and this process's own descendants. On a
 // development host shared with other work, the others' processes are noise;
 // CI records them all.

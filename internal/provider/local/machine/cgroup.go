@@ -1,7 +1,6 @@
 package machine
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -39,45 +38,33 @@ type cgroups struct {
 // named hierarchies, the unified hierarchy of a hybrid host, or the single
 // hierarchy of a pure v2 host.
 func detectCgroups(root string) (*cgroups, error) {
-	f, err := os.Open("/proc/self/mountinfo")
+	mounts, err := readMountinfo()
 	if err != nil {
 		return nil, fmt.Errorf("detect cgroups: %w", err)
 	}
-	defer f.Close()
 	cg := &cgroups{root: root}
 	seen := map[string]bool{}
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		sep := slices.Index(fields, "-")
-		if sep < 5 || len(fields) < sep+3 {
+	for _, m := range mounts {
+		if m.fstype != "cgroup" && m.fstype != "cgroup2" {
 			continue
 		}
-		fstype, superOpts := fields[sep+1], ""
-		if len(fields) > sep+3 {
-			superOpts = fields[sep+3]
-		}
-		if fstype != "cgroup" && fstype != "cgroup2" {
-			continue
-		}
-		key := fstype + " " + superOpts
+		key := m.fstype + " " + m.superOpts
 		if seen[key] {
 			continue // the same hierarchy mounted twice
 		}
 		seen[key] = true
-		h := hierarchy{mount: fields[4], v2: fstype == "cgroup2"}
+		h := hierarchy{mount: m.point, v2: m.fstype == "cgroup2"}
 		if !h.v2 {
-			for _, o := range strings.Split(superOpts, ",") {
-				if o != "rw" && o != "ro" && !strings.HasPrefix(o, "release_agent") && o != "clone_children" && o != "noprefix" && o != "xattr" {
+			for _, o := range strings.Split(m.superOpts, ",") {
+				switch {
+				case o == "rw", o == "ro", o == "clone_children", o == "noprefix", o == "xattr",
+					strings.HasPrefix(o, "release_agent"):
+				default:
 					h.controllers = append(h.controllers, o)
 				}
 			}
 		}
 		cg.hier = append(cg.hier, h)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("detect cgroups: %w", err)
 	}
 	if len(cg.hier) == 0 {
 		return nil, fmt.Errorf("%w: no cgroup hierarchy is mounted", ErrUnsupported)

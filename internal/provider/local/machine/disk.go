@@ -258,8 +258,16 @@ func prepareBoot(l layout, d *definition) error {
 		return err
 	}
 	console := strings.TrimPrefix(node.ConsoleLog, "/")
-	if st, err := r.Lstat(console); err == nil && st.Size() > maxConsoleLog {
-		_ = r.Rename(console, console+".1")
+	if st, err := r.Lstat(console); err == nil {
+		switch {
+		case !st.Mode().IsRegular():
+			// Whatever the machine put there instead of a log goes.
+			if err := r.RemoveAll(console); err != nil {
+				return fmt.Errorf("console log: %w", err)
+			}
+		case st.Size() > maxConsoleLog:
+			_ = r.Rename(console, console+".1")
+		}
 	}
 	if err := os.MkdirAll(l.tunables(), 0o755); err != nil {
 		return fmt.Errorf("tunables: %w", err)

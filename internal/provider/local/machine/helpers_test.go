@@ -5,8 +5,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -14,6 +16,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/slipway/slipway/internal/provider/local/leakcheck"
 )
 
 // needRoot skips a test that changes the host unless it runs as root.
@@ -36,13 +40,31 @@ func testConfig(t *testing.T) Config {
 		StateDir:   filepath.Join(t.TempDir(), "state"),
 		Command:    []string{exe, "node"},
 		CgroupRoot: fmt.Sprintf("slipway-test/%d-%s", os.Getpid(), strings.ReplaceAll(t.Name(), "/", "-")),
+		Log:        slog.New(slog.NewTextHandler(testWriter{t}, nil)),
 	}
 }
 
+// testWriter sends a manager's log to the test's log.
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Helper()
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
+
 // newManager returns a manager whose machines are all deleted when the test
-// ends, whatever happened.
+// ends, whatever happened. The test holds the host-wide leak-check lock
+// until then: its machines are host state other packages' leak checks
+// would see.
 func newManager(t *testing.T, cfg Config) *Manager {
 	t.Helper()
+	needTools(t)
+	unlock, err := leakcheck.Lock(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(unlock)
 	m, err := New(t.Context(), cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -60,6 +82,17 @@ func newManager(t *testing.T, cfg Config) *Manager {
 	return m
 }
 
+// needTools fails a test when the host lacks what the image slipway-node
+// must offer inside machines.
+func needTools(t *testing.T) {
+	t.Helper()
+	for _, tool := range []string{"busybox", "curl"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("%s is missing: machines need Debian's busybox-static and curl (apt-get install busybox-static curl)", tool)
+		}
+	}
+}
+
 // eventually polls cond until it holds or the timeout passes.
 func eventually(t *testing.T, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
@@ -73,8 +106,8 @@ func eventually(t *testing.T, timeout time.Duration, what string, cond func() bo
 }
 
 // httpGetIn sends GET path to addr from inside the network namespace at
-// nsPath: the socket is made on a thread that entered the namespace, and
-// the thread is thrown away afterwards. Nothing leaves that namespace.
+// nsPath: the socket is made on a thread that entered the namespace and
+// returns to its own afterwards. Nothing leaves that namespace.
 func httpGetIn(nsPath, addr, path string) (string, error) {
 	type result struct {
 		body string
@@ -82,8 +115,13 @@ func httpGetIn(nsPath, addr, path string) (string, error) {
 	}
 	ch := make(chan result, 1)
 	go func() {
-		runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
+		runtime.LockOSThread()
 		body, err := func() (string, error) {
+			own, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+			if err != nil {
+				return "", err
+			}
+			defer unix.Close(own)
 			fd, err := unix.Open(nsPath, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 			if err != nil {
 				return "", err
@@ -93,6 +131,11 @@ func httpGetIn(nsPath, addr, path string) (string, error) {
 				return "", err
 			}
 			conn, err := net.DialTimeout("tcp", addr, 2*time.Second)
+			// Back to this thread's own namespace; a thread that cannot
+			// return stays locked and ends with the goroutine.
+			if err := unix.Setns(own, unix.CLONE_NEWNET); err == nil {
+				runtime.UnlockOSThread()
+			}
 			if err != nil {
 				return "", err
 			}

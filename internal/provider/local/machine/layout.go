@@ -93,7 +93,7 @@ func writeDefinition(l layout, d *definition) error {
 	if err != nil {
 		return fmt.Errorf("encode machine definition: %w", err)
 	}
-	return writeFileAtomic(l.definition(), data, 0o600)
+	return node.WriteFileAtomic(l.definition(), data, 0o600)
 }
 
 func readInitRecord(l layout) (*node.InitRecord, error) {
@@ -115,28 +115,4 @@ func initAlive(r *node.InitRecord) bool {
 	}
 	st, err := node.ProcStartTime(r.PID)
 	return err == nil && st == r.StartTime
-}
-
-// writeFileAtomic writes data beside path and renames it into place.
-func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	tmp := f.Name()
-	_, werr := f.Write(data)
-	if cerr := f.Close(); werr == nil {
-		werr = cerr
-	}
-	if werr == nil {
-		werr = os.Chmod(tmp, mode)
-	}
-	if werr == nil {
-		werr = os.Rename(tmp, path)
-	}
-	if werr != nil {
-		_ = os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", path, werr)
-	}
-	return nil
 }

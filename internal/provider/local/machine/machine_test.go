@@ -86,11 +86,6 @@ func cmdline(pid int) string {
 func TestMachineLifecycle(t *testing.T) {
 	needRoot(t)
 	ctx := t.Context()
-	unlock, err := leakcheck.Lock(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unlock()
 	cfg := testConfig(t)
 	m := newManager(t, cfg)
 	before, err := leakcheck.Snapshot(ctx, leakcheck.FilesUnder(cfg.StateDir),
@@ -173,7 +168,7 @@ func TestMachineLifecycle(t *testing.T) {
 	})
 	t.Run("runs in its cgroup with the flavor's memory limit", func(t *testing.T) {
 		cg := readFile(t, fmt.Sprintf("/proc/%d/cgroup", web.InitPID))
-		want := "/" + cfg.CgroupRoot + "/web/system"
+		want := web.Cgroup + "/system"
 		for _, line := range strings.Split(cg, "\n") {
 			if !strings.HasSuffix(line, want) {
 				t.Errorf("init cgroup line %q is not in %s", line, want)
@@ -251,6 +246,12 @@ func TestMachineLifecycle(t *testing.T) {
 		}
 		if again.State != StateActive || again.InitPID != web.InitPID {
 			t.Fatalf("after adoption web is %s with init %d, was %d", again.State, again.InitPID, web.InitPID)
+		}
+		// The machine was never this process's child, so it outlives it.
+		stat := readFile(t, fmt.Sprintf("/proc/%d/stat", again.InitPID))
+		fields := strings.Fields(stat[strings.LastIndexByte(stat, ')')+1:])
+		if fields[1] == strconv.Itoa(os.Getpid()) {
+			t.Errorf("the machine's init is a child of the manager's process")
 		}
 		if _, err := httpGetIn(again.Netns, "127.0.0.1:8080", "/"); err != nil {
 			t.Fatal(err)

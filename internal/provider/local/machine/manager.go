@@ -1,7 +1,6 @@
 package machine
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -254,7 +253,7 @@ func (m *Manager) bootSteps(ctx context.Context, l layout, d *definition, reason
 	if err != nil {
 		return fmt.Errorf("encode boot plan: %w", err)
 	}
-	if err := writeFileAtomic(l.plan(), data, 0o600); err != nil {
+	if err := node.WriteFileAtomic(l.plan(), data, 0o600); err != nil {
 		return err
 	}
 	if err := os.Remove(l.initRecord()); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -306,7 +305,8 @@ func (m *Manager) get(l layout, id string) (*Machine, error) {
 		return nil, fmt.Errorf("machine %s: %w", id, err)
 	}
 	s := d.Spec
-	mach := &Machine{ID: s.ID, Name: s.Name, Flavor: s.Flavor, Boots: d.Boots, Created: d.Created, Netns: s.NetnsPath}
+	mach := &Machine{ID: s.ID, Name: s.Name, Flavor: s.Flavor, Boots: d.Boots, Created: d.Created,
+		Netns: s.NetnsPath, Cgroup: "/" + m.cg.root + "/" + s.ID}
 	switch d.Lifecycle {
 	case lifeCreating:
 		mach.State = StateBuild
@@ -484,29 +484,6 @@ func (m *Manager) stop(ctx context.Context, l layout, id string) error {
 		return err
 	}
 	return m.cg.kill(id, extra, killTimeout)
-}
-
-// mountedUnder fails if anything is mounted at or below dir in Slipway's
-// mount namespace: removing files there would reach into the mount.
-func mountedUnder(dir string) error {
-	f, err := os.Open("/proc/self/mountinfo")
-	if err != nil {
-		return fmt.Errorf("check mounts: %w", err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) < 5 {
-			continue
-		}
-		p := strings.ReplaceAll(fields[4], `\040`, " ")
-		if p == dir || strings.HasPrefix(p, dir+"/") {
-			return fmt.Errorf("%s is mounted inside the machine's directory on the host; not removing it", p)
-		}
-	}
-	return sc.Err()
 }
 
 // Reboot kills a machine's processes and boots it again from its

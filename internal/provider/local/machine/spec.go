@@ -83,15 +83,22 @@ type Machine struct {
 	InitPID int
 	// Netns is the machine's network namespace: Spec.NetnsPath, or
 	// /proc/INIT/ns/net while it runs.
-	Netns   string
+	Netns string
+	// Cgroup is the machine's cgroup path, the same in every hierarchy
+	// ("/slipway/1a2b3c4d/ID"). Its processes run in Cgroup/system;
+	// software inside may make siblings of it, as a kubelet given Cgroup
+	// as its cgroupRoot does.
+	Cgroup  string
 	Boots   int
 	Created time.Time
 	// Agent is the agent's report for the current boot, if it made one.
 	Agent *node.Status
 }
 
+// idPattern is what a machine id may be: it names a directory and a cgroup.
 var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
 
+// hostnamePattern is an RFC 1123 host name.
 var hostnamePattern = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$`)
 
 // validate checks a spec.

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 . hack/lib.sh
 need_root
 need_go
-apt_install python3-openstackclient python3-magnumclient python3-heatclient postgresql curl busybox-static
+apt_install python3-openstackclient python3-magnumclient python3-heatclient postgresql curl busybox-static haproxy
 
 log "starting PostgreSQL"
 SLIPWAY_TEST_POSTGRES="$(hack/postgres-test.sh)"

@@ -1,7 +1,6 @@
 package network
 
 import (
-	"encoding/binary"
 	"fmt"
 	"net"
 	"net/netip"
@@ -317,16 +316,16 @@ func (r *nftRule) verdict(kind expr.VerdictKind, chain string) *nftRule {
 	return r.e(&expr.Verdict{Kind: kind, Chain: chain})
 }
 
-func (r *nftRule) accept() *nftRule         { return r.verdict(expr.VerdictAccept, "") }
-func (r *nftRule) drop() *nftRule           { return r.verdict(expr.VerdictDrop, "") }
-func (r *nftRule) ret() *nftRule            { return r.verdict(expr.VerdictReturn, "") }
+func (r *nftRule) accept() *nftRule           { return r.verdict(expr.VerdictAccept, "") }
+func (r *nftRule) drop() *nftRule             { return r.verdict(expr.VerdictDrop, "") }
+func (r *nftRule) ret() *nftRule              { return r.verdict(expr.VerdictReturn, "") }
 func (r *nftRule) jump(chain string) *nftRule { return r.verdict(expr.VerdictJump, chain) }
 
 func (r *nftRule) nat(typ expr.NATType, label string, a netip.Addr) *nftRule {
 	b := a.As4()
 	return r.t("%s to %s", label, a).e(
 		&expr.Immediate{Register: 1, Data: b[:]},
-		&expr.NAT{Type: typ, Family: unix.NFPROTO_IPV4, RegAddrMin: 1, RegAddrMax: 1, Specified: true})
+		&expr.NAT{Type: typ, Family: unix.NFPROTO_IPV4, RegAddrMin: 1, RegAddrMax: 1})
 }
 
 func (r *nftRule) dnat(a netip.Addr) *nftRule { return r.nat(expr.NATTypeDestNAT, "dnat", a) }
@@ -335,6 +334,3 @@ func (r *nftRule) snat(a netip.Addr) *nftRule { return r.nat(expr.NATTypeSourceN
 func (r *nftRule) masquerade() *nftRule {
 	return r.t("masquerade").e(&expr.Masq{})
 }
-
-// u32 is a helper for tests that decode marks.
-func u32(b []byte) uint32 { return binary.NativeEndian.Uint32(b) }

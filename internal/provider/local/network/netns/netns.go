@@ -84,19 +84,16 @@ func Create(name string) (string, error) {
 	f.Close()
 	errc := make(chan error, 1)
 	go func() {
-		// The thread is left locked on purpose: it ends in the new namespace
-		// and dies with this goroutine instead of serving other goroutines.
-		runtime.LockOSThread()
-		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
-			errc <- fmt.Errorf("unshare: %w", err)
-			return
-		}
-		self := fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid())
-		if err := unix.Mount(self, path, "none", unix.MS_BIND, ""); err != nil {
-			errc <- fmt.Errorf("bind mount: %w", err)
-			return
-		}
-		errc <- nil
+		errc <- onThread(func() error {
+			if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
+				return fmt.Errorf("unshare: %w", err)
+			}
+			self := fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid())
+			if err := unix.Mount(self, path, "none", unix.MS_BIND, ""); err != nil {
+				return fmt.Errorf("bind mount: %w", err)
+			}
+			return nil
+		})
 	}()
 	if err := <-errc; err != nil {
 		os.Remove(path)
@@ -150,8 +147,8 @@ func Open(path string) (vnetns.NsHandle, error) {
 
 // Do runs fn on an OS thread that has entered the namespace at path. Sockets
 // fn creates belong to that namespace and stay usable from any goroutine
-// afterwards; so does a process it starts. The thread is discarded when fn
-// returns, so no goroutine ever runs in the wrong namespace.
+// afterwards; so does a process it starts. The thread returns to its own
+// namespace before any other goroutine may run on it.
 func Do(path string, fn func() error) error {
 	h, err := Open(path)
 	if err != nil {
@@ -160,14 +157,35 @@ func Do(path string, fn func() error) error {
 	defer h.Close()
 	errc := make(chan error, 1)
 	go func() {
-		runtime.LockOSThread() // never unlocked: the thread exits with the goroutine
-		if err := unix.Setns(int(h), unix.CLONE_NEWNET); err != nil {
-			errc <- fmt.Errorf("enter netns %s: %w", path, err)
-			return
-		}
-		errc <- fn()
+		errc <- onThread(func() error {
+			if err := unix.Setns(int(h), unix.CLONE_NEWNET); err != nil {
+				return fmt.Errorf("enter netns %s: %w", path, err)
+			}
+			return fn()
+		})
 	}()
 	return <-errc
+}
+
+// onThread runs fn on a locked OS thread and puts the thread back into its
+// original network namespace afterwards. If that fails the thread stays
+// locked and the runtime ends it with the goroutine. Restoring matters:
+// the runtime never ends the main thread, it parks it, and a parked main
+// thread left in a namespace would keep that namespace alive and make
+// /proc/self/ns/net name it.
+func onThread(fn func() error) error {
+	runtime.LockOSThread()
+	origin, err := vnetns.Get()
+	if err != nil {
+		return fmt.Errorf("current netns: %w", err)
+	}
+	defer origin.Close()
+	err = fn()
+	if rerr := unix.Setns(int(origin), unix.CLONE_NEWNET); rerr != nil {
+		return errors.Join(err, fmt.Errorf("return to the original netns: %w", rerr))
+	}
+	runtime.UnlockOSThread()
+	return err
 }
 
 // Start starts cmd inside the namespace at path. Only the network namespace
@@ -176,13 +194,18 @@ func Start(path string, cmd *exec.Cmd) error {
 	return Do(path, cmd.Start)
 }
 
-// Sysctl writes value to the per-namespace sysctl key (dotted, as
-// "net.ipv4.ip_forward") inside the namespace at path.
-func Sysctl(path, key, value string) error {
-	file := filepath.Join("/proc/sys", strings.ReplaceAll(key, ".", "/"))
+// Sysctl writes per-namespace sysctls inside the namespace at path. kv
+// alternates keys (dotted, as "net.ipv4.ip_forward") and values.
+func Sysctl(path string, kv ...string) error {
+	if len(kv)%2 != 0 {
+		return fmt.Errorf("sysctl in %s: odd number of arguments", path)
+	}
 	return Do(path, func() error {
-		if err := os.WriteFile(file, []byte(value), 0o644); err != nil {
-			return fmt.Errorf("sysctl %s=%s: %w", key, value, err)
+		for i := 0; i < len(kv); i += 2 {
+			file := filepath.Join("/proc/sys", strings.ReplaceAll(kv[i], ".", "/"))
+			if err := os.WriteFile(file, []byte(kv[i+1]), 0o644); err != nil {
+				return fmt.Errorf("sysctl %s=%s: %w", kv[i], kv[i+1], err)
+			}
 		}
 		return nil
 	})
@@ -199,7 +222,10 @@ func Inode(path string) (uint64, error) {
 }
 
 // Pids returns the processes whose network namespace is the one at path.
-// Zombies, which hold no namespace any more, are not listed.
+// Zombies, which hold no namespace any more, are not listed, and neither is
+// the calling process: a thread that Do left in a namespace may be its
+// main thread, which the Go runtime parks instead of ending, and whose
+// namespace /proc then reports as the process's.
 func Pids(path string) ([]int, error) {
 	ino, err := Inode(path)
 	if err != nil {
@@ -210,9 +236,10 @@ func Pids(path string) ([]int, error) {
 		return nil, fmt.Errorf("list processes: %w", err)
 	}
 	var pids []int
+	self := os.Getpid()
 	for _, e := range entries {
 		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
+		if err != nil || pid == self {
 			continue
 		}
 		var st unix.Stat_t
@@ -224,4 +251,11 @@ func Pids(path string) ([]int, error) {
 		}
 	}
 	return pids, nil
+}
+
+// IsNamespace reports whether path (any path, such as /proc/<pid>/ns/net)
+// is a network namespace.
+func IsNamespace(path string) bool {
+	ok, _ := isNetns(path)
+	return ok
 }

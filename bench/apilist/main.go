@@ -68,7 +68,7 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the load runs to this file (needs -in-process)")
 	fs.StringVar(&o.memProfile, "memprofile", "", "write an allocation profile to this file at the end (needs -in-process)")
 	fs.Float64Var(&o.quiet, "quiet", 0.2, "before each run, wait until other processes use fewer than this many CPUs")
-	fs.DurationVar(&o.quietWait, "quiet-wait", 2*time.Minute, "longest wait for a quiet machine before each run (0: do not wait)")
+	fs.DurationVar(&o.quietWait, "quiet-wait", 30*time.Second, "longest wait for a quiet machine before each run (0: do not wait)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the data directory and the PostgreSQL database")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -175,19 +175,22 @@ func run(ctx context.Context, o options, out, errOut io.Writer) error {
 	}
 	rep := &report{Backend: "sqlite", Clusters: o.clusters, Duration: o.duration, InProcess: o.inProcess,
 		Bin: o.bin, Wrk: o.wrk}
-	var dsn string
+	var (
+		db  *database
+		dsn string
+	)
 	if o.pgAdmin != "" {
 		rep.Backend = "postgres"
-		var drop func() error
-		dsn, drop, err = createDatabase(ctx, o.pgAdmin)
+		db, err = createDatabase(ctx, o.pgAdmin)
 		if err != nil {
 			return err
 		}
+		dsn = db.DSN
 		if o.keep {
 			logf("database %s (kept)", dsn)
 		} else {
 			defer func() {
-				if err := drop(); err != nil {
+				if err := db.Drop(); err != nil {
 					logf("%v", err)
 				}
 			}()
@@ -240,7 +243,7 @@ func run(ctx context.Context, o options, out, errOut io.Writer) error {
 	if err != nil {
 		return err
 	}
-	err = measure(ctx, o, srv, rep, logf)
+	err = measure(ctx, o, srv, db, rep, logf)
 	if serr := stopSlipway(srv); serr != nil {
 		err = errors.Join(err, serr)
 	}
@@ -250,8 +253,9 @@ func run(ctx context.Context, o options, out, errOut io.Writer) error {
 	return rep.write(out)
 }
 
-// measure runs every scenario against the started, seeded server srv.
-func measure(ctx context.Context, o options, srv slipway, rep *report, logf func(string, ...any)) error {
+// measure runs every scenario against the started, seeded server srv,
+// whose database is db on PostgreSQL, nil on SQLite.
+func measure(ctx context.Context, o options, srv slipway, db *database, rep *report, logf func(string, ...any)) error {
 	var err error
 	rep.IdleSeeded, err = idleMemory(ctx, srv, o.settle)
 	if err != nil {
@@ -298,7 +302,7 @@ func measure(ctx context.Context, o options, srv slipway, rep *report, logf func
 		for _, client := range clients {
 			for _, c := range o.conns {
 				logf("%s: %s, %s client, %d connections", rep.Backend, sc.describe(), client, c)
-				r, err := measureRun(ctx, o, srv, t, client, c, logf)
+				r, err := measureRun(ctx, o, srv, db, t, client, c, logf)
 				if err != nil {
 					return err
 				}
@@ -329,8 +333,9 @@ func measure(ctx context.Context, o options, srv slipway, rep *report, logf func
 
 // measureRun waits for the machine to be quiet, then runs one load on t
 // with client ("go" or "wrk") at conns connections, and accounts for the
-// CPU time the server, the client and everything else used meanwhile.
-func measureRun(ctx context.Context, o options, srv slipway, t loadTarget, client string, conns int, logf func(string, ...any)) (row, error) {
+// CPU time the server, its PostgreSQL backends (when db is set), the client
+// and everything else used meanwhile.
+func measureRun(ctx context.Context, o options, srv slipway, db *database, t loadTarget, client string, conns int, logf func(string, ...any)) (row, error) {
 	r := row{Client: client, Conns: conns}
 	if o.quietWait > 0 {
 		busy, err := waitQuiet(ctx, o.quiet, o.quietWait)
@@ -341,7 +346,7 @@ func measureRun(ctx context.Context, o options, srv slipway, t loadTarget, clien
 			logf("the machine is still busy (%.2f CPUs used by others); measuring anyway", busy)
 		}
 	}
-	before, err := snapshotCPU(srv.PID())
+	before, err := snapshotCPU(ctx, srv.PID(), db)
 	if err != nil {
 		return r, err
 	}
@@ -357,7 +362,7 @@ func measureRun(ctx context.Context, o options, srv slipway, t loadTarget, clien
 			return r, err
 		}
 	}
-	after, err := snapshotCPU(srv.PID())
+	after, err := snapshotCPU(ctx, srv.PID(), db)
 	if err != nil {
 		return r, err
 	}
@@ -369,7 +374,8 @@ func measureRun(ctx context.Context, o options, srv slipway, t loadTarget, clien
 		r.ServerCPU = after.server - before.server
 		r.ClientCPU += self
 	}
-	r.OtherCPU = max(0, (after.machine-before.machine)-r.ServerCPU-r.ClientCPU)
+	r.DBCPU = after.db - before.db
+	r.OtherCPU = max(0, (after.machine-before.machine)-r.ServerCPU-r.DBCPU-r.ClientCPU)
 	r.Wall = after.at.Sub(before.at)
 	return r, nil
 }

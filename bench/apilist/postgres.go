@@ -11,37 +11,68 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
+// database is a PostgreSQL database made for one benchmark run.
+type database struct {
+	// DSN is the URL of the database.
+	DSN   string
+	name  string
+	admin string
+}
+
 // createDatabase creates an empty database with a random name through the
-// PostgreSQL role admin names. It returns the new database's URL and a
-// function that drops it.
-func createDatabase(ctx context.Context, admin string) (string, func() error, error) {
+// PostgreSQL role that the URL admin names.
+func createDatabase(ctx context.Context, admin string) (*database, error) {
 	u, err := url.Parse(admin)
 	if err != nil {
-		return "", nil, fmt.Errorf("parse -db: %w", err)
+		return nil, fmt.Errorf("parse -db: %w", err)
 	}
-	name := "slipway_bench_" + randomSuffix()
-	ident := pgx.Identifier{name}.Sanitize()
-	if err := adminExec(ctx, admin, "CREATE DATABASE "+ident); err != nil {
-		return "", nil, err
+	b := make([]byte, 8)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails
+	name := "slipway_bench_" + hex.EncodeToString(b)
+	if err := adminExec(ctx, admin, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+		return nil, err
 	}
 	u.Path = "/" + name
 	q := u.Query()
 	q.Del("dbname")
 	u.RawQuery = q.Encode()
-	drop := func() error {
-		// The caller's context may be cancelled by now.
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		return adminExec(ctx, admin, "DROP DATABASE IF EXISTS "+ident+" WITH (FORCE)")
-	}
-	return u.String(), drop, nil
+	return &database{DSN: u.String(), name: name, admin: admin}, nil
 }
 
-// randomSuffix returns 16 random hex digits.
-func randomSuffix() string {
-	b := make([]byte, 8)
-	_, _ = rand.Read(b) // crypto/rand.Read never fails
-	return hex.EncodeToString(b)
+// Drop drops the database, even while connections to it are open.
+func (d *database) Drop() error {
+	// The caller's context may be cancelled by now.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return adminExec(ctx, d.admin, "DROP DATABASE IF EXISTS "+pgx.Identifier{d.name}.Sanitize()+" WITH (FORCE)")
+}
+
+// BackendCPU returns the CPU time used so far by the PostgreSQL backends
+// that serve the database: the server's share of the database's work. A
+// backend that exits meanwhile takes its time with it, so callers compare
+// two readings over a short run during which the server's pool is stable.
+func (d *database) BackendCPU(ctx context.Context) (time.Duration, error) {
+	conn, err := pgx.Connect(ctx, d.admin)
+	if err != nil {
+		return 0, fmt.Errorf("connect to PostgreSQL: %w", err)
+	}
+	defer conn.Close(context.Background())
+	rows, err := conn.Query(ctx, "SELECT pid FROM pg_stat_activity WHERE datname = $1", d.name)
+	if err != nil {
+		return 0, fmt.Errorf("list the backends of %s: %w", d.name, err)
+	}
+	pids, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+	if err != nil {
+		return 0, fmt.Errorf("list the backends of %s: %w", d.name, err)
+	}
+	var total time.Duration
+	for _, pid := range pids {
+		// A backend may exit between the query and the read.
+		if t, err := cpuTime(int(pid)); err == nil {
+			total += t
+		}
+	}
+	return total, nil
 }
 
 // adminExec runs one statement on a connection of its own to admin.

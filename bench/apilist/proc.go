@@ -177,17 +177,24 @@ func selfCPU() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// cpuSnapshot is the CPU time used so far by the machine, the server and
-// this process.
+// cpuSnapshot is the CPU time used so far by the machine, the server, its
+// PostgreSQL backends and this process.
 type cpuSnapshot struct {
-	at                    time.Time
-	machine, server, self time.Duration
+	at                        time.Time
+	machine, server, db, self time.Duration
 }
 
-// snapshotCPU reads the CPU times; server is 0 when pid is.
-func snapshotCPU(pid int) (cpuSnapshot, error) {
-	s := cpuSnapshot{at: time.Now(), self: selfCPU()}
+// snapshotCPU reads the CPU times; server is 0 when pid is, and db when db
+// is nil.
+func snapshotCPU(ctx context.Context, pid int, db *database) (cpuSnapshot, error) {
+	var s cpuSnapshot
 	var err error
+	if db != nil {
+		if s.db, err = db.BackendCPU(ctx); err != nil {
+			return s, err
+		}
+	}
+	s.at, s.self = time.Now(), selfCPU()
 	if s.machine, err = machineCPU(); err != nil {
 		return s, err
 	}
@@ -205,7 +212,7 @@ func snapshotCPU(pid int) (cpuSnapshot, error) {
 func waitQuiet(ctx context.Context, threshold float64, maxWait time.Duration) (float64, error) {
 	deadline := time.Now().Add(maxWait)
 	for {
-		before, err := snapshotCPU(0)
+		before, err := snapshotCPU(ctx, 0, nil)
 		if err != nil {
 			return 0, err
 		}
@@ -214,7 +221,7 @@ func waitQuiet(ctx context.Context, threshold float64, maxWait time.Duration) (f
 		case <-ctx.Done():
 			return 0, ctx.Err()
 		}
-		after, err := snapshotCPU(0)
+		after, err := snapshotCPU(ctx, 0, nil)
 		if err != nil {
 			return 0, err
 		}

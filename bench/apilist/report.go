@@ -36,6 +36,9 @@ type row struct {
 	// ClientCPU is the CPU time the load generator used: this program,
 	// and wrk when it ran.
 	ClientCPU time.Duration
+	// DBCPU is the CPU time the PostgreSQL backends serving the server
+	// used; 0 on SQLite, which runs inside the server.
+	DBCPU time.Duration
 	// OtherCPU is the CPU time every other process of the machine used.
 	OtherCPU time.Duration
 	// Wall is how long the run took, CPU accounting included.
@@ -89,6 +92,11 @@ func (r *report) write(out io.Writer) error {
 	fmt.Fprintf(w, "- machine: %s, %d CPUs, Linux %s, %s\n", cpuModel(), runtime.NumCPU(), kernel(), runtime.Version())
 	fmt.Fprintf(w, "- server: %s; store: %s; %d clusters and %d nodegroups stored in %s\n",
 		server, r.Backend, r.Clusters, 2*r.Clusters, r.SeedTime.Round(time.Millisecond))
+	fmt.Fprintf(w, "- server CPU/req: CPU time of the server process per answered request")
+	if r.Backend == "postgres" {
+		fmt.Fprintf(w, ", including the PostgreSQL backends serving it (their part in brackets)")
+	}
+	fmt.Fprintf(w, "; CPUs: average CPUs busy during the run for the server, the load generator and every other process\n")
 	fmt.Fprintf(w, "- load: loopback, keep-alive, closed loop, %s per run; go = this program's net/http client", r.Duration)
 	if r.Wrk != "" {
 		fmt.Fprintf(w, ", wrk = %s", r.Wrk)
@@ -106,9 +114,14 @@ func (r *report) write(out io.Writer) error {
 	fmt.Fprintf(w, "| request | client | conns | req/s | p50 | p90 | p99 | max | errors | server CPU/req | CPUs: server, client, others | p99 ≤ 10 ms & ≥ 2000/s |\n")
 	fmt.Fprintf(w, "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|\n")
 	for _, x := range r.Rows {
+		// On PostgreSQL the server's work includes its backends'.
+		server := x.ServerCPU + x.DBCPU
 		cpu := "-"
-		if ok := x.Requests - x.Errors; ok > 0 && x.ServerCPU > 0 {
-			cpu = ms(x.ServerCPU / time.Duration(ok))
+		if ok := x.Requests - x.Errors; ok > 0 && server > 0 {
+			cpu = ms(server / time.Duration(ok))
+			if x.DBCPU > 0 {
+				cpu += " (db " + ms(x.DBCPU/time.Duration(ok)) + ")"
+			}
 		}
 		meets := "no"
 		if x.meets() {
@@ -116,7 +129,7 @@ func (r *report) write(out io.Writer) error {
 		}
 		fmt.Fprintf(w, "| %s | %s | %d | %.0f | %s | %s | %s | %s | %d | %s | %.2f, %.2f, %.2f | %s |\n",
 			x.Scenario.describe(), x.Client, x.Conns, x.Throughput(), ms(x.P50), ms(x.P90), ms(x.P99), ms(x.Max),
-			x.Errors, cpu, x.cores(x.ServerCPU), x.cores(x.ClientCPU), x.cores(x.OtherCPU), meets)
+			x.Errors, cpu, x.cores(server), x.cores(x.ClientCPU), x.cores(x.OtherCPU), meets)
 	}
 	fmt.Fprintln(w)
 

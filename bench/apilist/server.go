@@ -113,12 +113,10 @@ func startProcess(ctx context.Context, opts serveOptions) (*process, error) {
 		}
 		return nil, fmt.Errorf("slipway serve exited before it was ready (log in %s): %w", opts.LogPath, err)
 	case <-timer.C:
-		_ = cmd.Process.Kill()
-		<-p.exited
+		_ = p.kill() // the exit status of a killed process says nothing
 		return nil, fmt.Errorf("slipway serve was not ready within %s (log in %s)", startTimeout, opts.LogPath)
 	case <-ctx.Done():
-		_ = cmd.Process.Kill()
-		<-p.exited
+		_ = p.kill() // the exit status of a killed process says nothing
 		return nil, fmt.Errorf("start slipway serve: %w", ctx.Err())
 	}
 }
@@ -128,6 +126,12 @@ func (p *process) URL() string { return p.url }
 
 // PID implements slipway.
 func (p *process) PID() int { return p.cmd.Process.Pid }
+
+// kill kills the process and returns its exit status once it is reaped.
+func (p *process) kill() error {
+	_ = p.cmd.Process.Kill()
+	return <-p.exited
+}
 
 // Stop sends SIGTERM and waits for the process to exit, killing it when
 // ctx ends first.
@@ -142,8 +146,7 @@ func (p *process) Stop(ctx context.Context) error {
 		}
 		return nil
 	case <-ctx.Done():
-		_ = p.cmd.Process.Kill()
-		<-p.exited
+		_ = p.kill() // the exit status of a killed process says nothing
 		return fmt.Errorf("stop slipway serve: %w", ctx.Err())
 	}
 }

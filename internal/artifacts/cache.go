@@ -275,6 +275,7 @@ type object struct {
 	Recipe       recipe    `json:"recipe"`
 	BuiltAt      time.Time `json:"built_at"`
 	BuildSeconds float64   `json:"build_seconds"`
+	CPUSeconds   float64   `json:"cpu_seconds,omitempty"`
 	// Files are relative to the object directory.
 	Files []File `json:"files"`
 	// built reports whether this call built it, rather than found it.
@@ -359,7 +360,8 @@ func (c *Cache) ensureObject(ctx context.Context, version string, r recipe) (*ob
 	c.emit(Event{Version: version, Component: r.Component, Phase: PhaseStart})
 	c.log.Info("building artifact", "kubernetes", version, "component", r.Component, "version", r.Version, "object", name)
 	stop := c.ticker(version, r.Component, start)
-	err = build(ctx, c, r, tmp)
+	cpu := &cpuMeter{}
+	err = build(context.WithValue(ctx, cpuMeterKey{}, cpu), c, r, tmp)
 	stop()
 	if err != nil {
 		err = newBuildError(version, r.Component, err)
@@ -371,6 +373,7 @@ func (c *Cache) ensureObject(ctx context.Context, version string, r recipe) (*ob
 		return nil, fmt.Errorf("build %s: %w", name, err)
 	}
 	o.BuildSeconds = time.Since(start).Round(100 * time.Millisecond).Seconds()
+	o.CPUSeconds = cpu.total().Round(100 * time.Millisecond).Seconds()
 	if err := writeJSON(filepath.Join(tmp, objectFile), o); err != nil {
 		return nil, fmt.Errorf("build %s: %w", name, err)
 	}
@@ -381,7 +384,7 @@ func (c *Cache) ensureObject(ctx context.Context, version string, r recipe) (*ob
 		return nil, fmt.Errorf("build %s: %w", name, err)
 	}
 	elapsed := time.Since(start)
-	c.emit(Event{Version: version, Component: r.Component, Phase: PhaseDone, Elapsed: elapsed})
+	c.emit(Event{Version: version, Component: r.Component, Phase: PhaseDone, Elapsed: elapsed, CPU: cpu.total()})
 	c.log.Info("built artifact", "kubernetes", version, "component", r.Component, "object", name, "seconds", elapsed.Seconds())
 	return o, nil
 }

@@ -269,23 +269,47 @@ func TestEnsureWaitRespectsContext(t *testing.T) {
 	}
 }
 
-// TestPauseBuild builds the real pause binary through the cache and runs
-// it. It is cheap: a tiny program.
+// TestPauseBuild builds the real pause binary through the cache, from two
+// caches on one directory at once, and runs it. It is cheap: a tiny
+// program. Exactly one of the two builds; the other waits and reuses.
 func TestPauseBuild(t *testing.T) {
 	t.Parallel()
 	if _, err := findGo(""); err != nil {
 		t.Skip(err)
 	}
-	c := newTestCache(t, t.TempDir(), nil)
-	gt, err := c.goTool(t.Context())
+	dir := t.TempDir()
+	var starts, waits atomic.Int32
+	progress := func(e Event) {
+		switch e.Phase {
+		case PhaseStart:
+			starts.Add(1)
+		case PhaseWaiting:
+			waits.Add(1)
+		}
+	}
+	caches := []*Cache{newTestCache(t, dir, progress), newTestCache(t, dir, progress)}
+	gt, err := caches[0].goTool(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
-	o, err := c.ensureObject(t.Context(), "test", pauseRecipe(gt.version, "3.10.2"))
-	if err != nil {
+	objs := make([]*object, 2)
+	errs := make([]error, 2)
+	var wg sync.WaitGroup
+	for i, c := range caches {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			objs[i], errs[i] = c.ensureObject(t.Context(), "test", pauseRecipe(gt.version, "3.10.2"))
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
 		t.Fatal(err)
 	}
-	bin := filepath.Join(c.dir, o.file("pause"))
+	if starts.Load() != 1 || objs[0].Name != objs[1].Name || !objs[0].BuiltAt.Equal(objs[1].BuiltAt) {
+		t.Errorf("%d builds (%d waits), objects %+v and %+v; want one build", starts.Load(), waits.Load(), objs[0], objs[1])
+	}
+	bin := filepath.Join(dir, objs[0].file("pause"))
 	out, err := exec.CommandContext(t.Context(), bin, "-v").CombinedOutput()
 	if err != nil || string(out) != "pause 3.10.2 (slipway)\n" {
 		t.Errorf("pause -v = %q, %v", out, err)

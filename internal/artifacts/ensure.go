@@ -120,7 +120,7 @@ func (c *Cache) build(ctx context.Context, rel Release, gover string) (*Manifest
 		objs[r.Component] = o
 		m.Components = append(m.Components, Component{
 			Name: r.Component, Version: r.Version, Source: src[r.Component], Object: o.Name,
-			BuiltAt: o.BuiltAt, BuildSeconds: o.BuildSeconds, Files: o.files(),
+			BuiltAt: o.BuiltAt, BuildSeconds: o.BuildSeconds, CPUSeconds: o.CPUSeconds, Files: o.files(),
 		})
 	}
 	m.Components = append(m.Components, runcComponent(ctx), cniComponent(ctx))

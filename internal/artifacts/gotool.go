@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"time"
 )
 
 // outputTailLines is how many lines of the go tool's output a BuildError
@@ -106,13 +107,39 @@ func (g *goTool) run(ctx context.Context, dir string, extraEnv []string, args ..
 	tail := &tailBuffer{max: outputTailLines}
 	cmd.Stdout = &stdout
 	cmd.Stderr = tail
-	if err := cmd.Run(); err != nil {
+	err := cmd.Run()
+	if m, ok := ctx.Value(cpuMeterKey{}).(*cpuMeter); ok && cmd.ProcessState != nil {
+		// The rusage of a waited-for process includes the compilers and
+		// linkers it waited for.
+		m.add(cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime())
+	}
+	if err != nil {
 		if ctx.Err() != nil {
 			err = ctx.Err()
 		}
 		return stdout.Bytes(), &toolError{Command: "go " + strings.Join(args, " "), Output: tail.String(), Err: err}
 	}
 	return stdout.Bytes(), nil
+}
+
+// cpuMeter adds up the CPU time of the commands a build runs.
+type cpuMeter struct {
+	mu sync.Mutex
+	d  time.Duration
+}
+
+type cpuMeterKey struct{}
+
+func (m *cpuMeter) add(d time.Duration) {
+	m.mu.Lock()
+	m.d += d
+	m.mu.Unlock()
+}
+
+func (m *cpuMeter) total() time.Duration {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.d
 }
 
 // toolError is a failed go command.

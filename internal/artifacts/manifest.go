@@ -63,6 +63,9 @@ type Component struct {
 	BuiltAt time.Time `json:"built_at,omitzero"`
 	// BuildSeconds is how long the build took, in wall-clock seconds.
 	BuildSeconds float64 `json:"build_seconds,omitempty"`
+	// CPUSeconds is the CPU time (user and system) of the build's tools,
+	// which unlike wall time does not depend on what else the host runs.
+	CPUSeconds float64 `json:"cpu_seconds,omitempty"`
 	// Files are the component's files.
 	Files []File `json:"files"`
 }

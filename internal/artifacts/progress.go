@@ -34,6 +34,8 @@ type Event struct {
 	Phase Phase
 	// Elapsed is the time since the component's build started.
 	Elapsed time.Duration
+	// CPU is the CPU time the finished build used, for PhaseDone.
+	CPU time.Duration
 	// Err is the failure, for PhaseFailed.
 	Err error
 }
@@ -43,6 +45,9 @@ func (e Event) String() string {
 	s := fmt.Sprintf("%s %s: %s", e.Version, e.Component, e.Phase)
 	if e.Elapsed > 0 {
 		s += " " + e.Elapsed.Round(time.Second).String()
+	}
+	if e.CPU > 0 {
+		s += " (CPU " + e.CPU.Round(time.Second).String() + ")"
 	}
 	return s
 }

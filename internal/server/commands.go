@@ -114,13 +114,14 @@ func announce(w io.Writer, cfg Config, run *Running) error {
 	if err != nil {
 		return fmt.Errorf("write client configuration: %w", err)
 	}
-	fmt.Fprintf(w, "Slipway is ready at %s\n", run.URL)
 	if run.Bootstrap.Created {
 		fmt.Fprintf(w, "Created user admin in project admin (password in %s/clouds.yaml).\n", cfg.DataDir)
 	}
 	if wrote {
-		fmt.Fprintf(w, "\nUse it with the openstack CLI:\n  export OS_CLIENT_CONFIG_FILE=%s/clouds.yaml OS_CLOUD=%s\n  openstack coe cluster template list\nor: source %s/openrc\n", cfg.DataDir, CloudName, cfg.DataDir)
+		fmt.Fprintf(w, "Use it with the openstack CLI:\n  export OS_CLIENT_CONFIG_FILE=%s/clouds.yaml OS_CLOUD=%s\n  openstack coe cluster template list\nor: source %s/openrc\n", cfg.DataDir, CloudName, cfg.DataDir)
 	}
+	// Last, so that whoever waits for this line has seen everything above.
+	fmt.Fprintf(w, "Slipway is ready at %s\n", run.URL)
 	return nil
 }
 

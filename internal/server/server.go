@@ -125,7 +125,7 @@ func Start(ctx context.Context, cfg Config, comps Components, log *slog.Logger) 
 		Enqueue: func(ctx context.Context, stackID string) error {
 			return run.queue.Enqueue(ctx, model.KindStack, stackID)
 		},
-		PublicURL: run.URL + OrchestrationPrefix + "/v1",
+		PublicURL: publicURL(cfg, run) + OrchestrationPrefix + "/v1",
 		Log:       log,
 	})
 	qopts := conductor.QueueOptions{MaxAttempts: cfg.MaxAttempts, Log: log, Registerer: reg}
@@ -294,4 +294,13 @@ func (r *Running) close() error {
 	}
 	r.closers = nil
 	return errors.Join(errs...)
+}
+
+// publicURL is where clients reach the API: the listener's URL, or in a
+// conductor, which has no listener, the configured public URL.
+func publicURL(cfg Config, run *Running) string {
+	if run.URL != "" {
+		return run.URL
+	}
+	return strings.TrimRight(cfg.PublicURL, "/")
 }

@@ -158,6 +158,10 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) signal(w http.ResponseWriter, r *http.Request) error {
 	token := r.Header.Get("X-Auth-Token")
 	if token == "" {
+		// A scaling policy's alarm_url carries its token in the query.
+		token = r.URL.Query().Get("token")
+	}
+	if token == "" {
 		w.Header().Set("WWW-Authenticate", `Keystone uri="`+s.opts.AuthURI+`"`)
 		return model.Unauthorizedf("The request you have made requires authentication.")
 	}

@@ -34,7 +34,7 @@ const manifest = `{
   "created_at": "2026-11-26T03:00:00Z",
   "components": [
     {"name": "kubernetes", "version": "v1.37.2", "source": "go:k8s.io/kubernetes@v1.37.2", "object": "kubernetes-v1.37.2-0123456789abcdef",
-     "built_at": "2026-11-26T02:50:00Z", "build_seconds": 412.5,
+     "built_at": "2026-11-26T02:50:00Z", "build_seconds": 412.5, "cpu_seconds": 700,
      "files": [{"name": "kube", "path": "objects/kubernetes-v1.37.2-0123456789abcdef/bin/kube", "sha256": "aa", "size": 125829120},
                {"name": "kubelet", "path": "objects/kubernetes-v1.37.2-0123456789abcdef/bin/kubelet", "sha256": "aa", "size": 125829120}]},
     {"name": "runc", "version": "1.1.5+ds1-1+deb12u1", "source": "debian:runc 1.1.5+ds1-1+deb12u1",
@@ -48,7 +48,7 @@ func TestList(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	out, _, err := execute(t, dir, "list")
-	if err != nil || out != "KUBERNETES  COMPONENT  VERSION  SIZE  BUILT  BUILD TIME  SOURCE\n" {
+	if err != nil || out != "KUBERNETES  COMPONENT  VERSION  SIZE  BUILT  BUILD TIME  CPU  SOURCE\n" {
 		t.Fatalf("empty list = %q, %v", out, err)
 	}
 	if out, _, err := execute(t, dir, "list", "-o", "json"); err != nil || strings.TrimSpace(out) != "[]" {
@@ -62,7 +62,7 @@ func TestList(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{
-		"v1.37.2     kubernetes", "120.0 MiB", "6m53s", "go:k8s.io/kubernetes@v1.37.2",
+		"v1.37.2     kubernetes", "120.0 MiB", "6m53s", "11m40s", "go:k8s.io/kubernetes@v1.37.2",
 		"runc", "debian:runc 1.1.5+ds1-1+deb12u1",
 		"image pause", "3.10.2", "registry.k8s.io/pause:3.10.2",
 	} {

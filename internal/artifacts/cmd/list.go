@@ -46,7 +46,7 @@ func newListCommand(o *options) *cobra.Command {
 // listTable has one row per component of every version, then one per
 // image; with long, one per file too.
 func listTable(ms []*artifacts.Manifest, long bool) *printers.Table {
-	t := printers.NewTable("KUBERNETES", "COMPONENT", "VERSION", "SIZE", "BUILT", "BUILD TIME", "SOURCE")
+	t := printers.NewTable("KUBERNETES", "COMPONENT", "VERSION", "SIZE", "BUILT", "BUILD TIME", "CPU", "SOURCE")
 	for _, m := range ms {
 		for _, c := range m.Components {
 			var size int64
@@ -57,27 +57,35 @@ func listTable(ms []*artifacts.Manifest, long bool) *printers.Table {
 				}
 				seen[f.SHA256] = true
 			}
-			built, took := "-", "-"
+			built, took, cpu := "-", "-", "-"
 			if !c.BuiltAt.IsZero() {
 				built = c.BuiltAt.Local().Format(time.DateTime)
-				took = (time.Duration(c.BuildSeconds * float64(time.Second))).Round(time.Second).String()
+				took = seconds(c.BuildSeconds)
 			}
-			t.AddRow(m.Kubernetes, c.Name, dash(c.Version), humanBytes(size), built, took, c.Source)
+			if c.CPUSeconds > 0 {
+				cpu = seconds(c.CPUSeconds)
+			}
+			t.AddRow(m.Kubernetes, c.Name, dash(c.Version), humanBytes(size), built, took, cpu, c.Source)
 			if long {
 				for _, f := range c.Files {
-					t.AddRow("", "  "+f.Name, "", humanBytes(f.Size), "", "", f.Path)
+					t.AddRow("", "  "+f.Name, "", humanBytes(f.Size), "", "", "", f.Path)
 				}
 			}
 		}
 		for _, im := range m.Images {
 			name, tag, _ := strings.Cut(im.Ref[strings.LastIndex(im.Ref, "/")+1:], ":")
-			t.AddRow(m.Kubernetes, "image "+name, tag, humanBytes(im.Size), "-", "-", im.Ref)
+			t.AddRow(m.Kubernetes, "image "+name, tag, humanBytes(im.Size), "-", "-", "-", im.Ref)
 			if long {
-				t.AddRow("", "  digest", "", "", "", "", im.Digest)
+				t.AddRow("", "  digest", "", "", "", "", "", im.Digest)
 			}
 		}
 	}
 	return t
+}
+
+// seconds renders a number of seconds as a rounded duration.
+func seconds(s float64) string {
+	return time.Duration(s * float64(time.Second)).Round(time.Second).String()
 }
 
 func dash(s string) string {

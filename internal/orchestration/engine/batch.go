@@ -142,8 +142,75 @@ func (b *batcher) release() {
 	b.waiters = kept
 }
 
+// coalesce folds successive writes of one object in a batch into one: the
+// first write (a create or an update) carries the last state, writes of an
+// object the batch deletes are dropped, and so is the delete of an object
+// the batch created. Events and other writes stay as they are, in order.
+func coalesce(ops []op) []op {
+	type seen struct {
+		last    int
+		created bool
+		deleted bool
+	}
+	objs := map[string]*seen{}
+	for i, o := range ops {
+		var id string
+		switch o.kind {
+		case opCreate, opUpdate:
+			id = o.obj.GetMeta().UUID
+		case opDelete:
+			id = o.uuid
+		}
+		if id == "" {
+			continue
+		}
+		s := objs[id]
+		if s == nil {
+			s = &seen{}
+			objs[id] = s
+		}
+		switch o.kind {
+		case opCreate:
+			s.created, s.deleted, s.last = true, false, i
+		case opUpdate:
+			if !s.deleted {
+				s.last = i
+			}
+		case opDelete:
+			s.deleted = true
+		}
+	}
+	out := make([]op, 0, len(ops))
+	written := map[string]bool{}
+	for _, o := range ops {
+		switch o.kind {
+		case opCreate, opUpdate:
+			id := o.obj.GetMeta().UUID
+			s := objs[id]
+			if id == "" || s == nil {
+				out = append(out, o)
+				continue
+			}
+			if s.deleted || written[id] {
+				continue
+			}
+			written[id] = true
+			out = append(out, op{kind: o.kind, obj: ops[s.last].obj})
+		case opDelete:
+			if s := objs[o.uuid]; s != nil && s.created {
+				continue
+			}
+			out = append(out, o)
+		default:
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
 // commit writes ops in one transaction.
 func (b *batcher) commit(ctx context.Context, ops []op) error {
+	ops = coalesce(ops)
 	revs := map[string]int64{}
 	err := b.st.InTx(ctx, func(tx store.Writer) error {
 		for _, o := range ops {

@@ -20,19 +20,10 @@ type compiled struct {
 
 // compile parses and validates a stack definition. Every error is a
 // model.ErrInvalid error that names its place in the template.
-func (s *Service) compile(def *model.StackDefinition, stackName, stackID string) (*compiled, error) {
-	if def.Template == "" {
-		return nil, model.Invalidf("The template is invalid: no template was given")
-	}
-	tmpl, err := hot.Parse([]byte(def.Template), def.Files)
+func (s *Service) compile(def *model.StackDefinition) (*compiled, error) {
+	tmpl, env, err := s.parse(def.Template, def.Files, def.Environment)
 	if err != nil {
 		return nil, err
-	}
-	env := &hot.Environment{}
-	if def.Environment != "" {
-		if env, err = hot.ParseEnvironment([]byte(def.Environment)); err != nil {
-			return nil, err
-		}
 	}
 	params, err := tmpl.ResolveParameters(env, def.Parameters)
 	if err != nil {
@@ -42,10 +33,28 @@ func (s *Service) compile(def *model.StackDefinition, stackName, stackID string)
 	if err != nil {
 		return nil, err
 	}
-	if err := hot.Validate(tmpl, env, s.reg); err != nil {
-		return nil, err
-	}
 	return &compiled{tmpl: tmpl, env: env, params: params, conds: conds}, nil
+}
+
+// parse reads and validates a template with its environment.
+func (s *Service) parse(body string, files map[string]string, environment string) (*hot.Template, *hot.Environment, error) {
+	if body == "" {
+		return nil, nil, model.Invalidf("The template is invalid: no template was given")
+	}
+	tmpl, err := hot.Parse([]byte(body), files)
+	if err != nil {
+		return nil, nil, err
+	}
+	env := &hot.Environment{}
+	if environment != "" {
+		if env, err = hot.ParseEnvironment([]byte(environment)); err != nil {
+			return nil, nil, err
+		}
+	}
+	if err := hot.Validate(tmpl, env, s.reg); err != nil {
+		return nil, nil, err
+	}
+	return tmpl, env, nil
 }
 
 // inheritEnvironment returns the environment a nested stack of a stack

@@ -121,6 +121,8 @@ type stackRun struct {
 	requiredBy map[string][]string
 	slots      slots
 	plan       *plan.Plan
+	// facade answers resource_facade in a nested stack.
+	facade map[string]any
 }
 
 // deletes reports whether the operation on st removes every resource.
@@ -160,11 +162,14 @@ func (r *run) converge(ctx context.Context, st *model.Stack) (*stackRun, error) 
 	}
 	var desired []plan.Desired
 	if !deletes(st) {
-		c, err := r.svc.compile(&st.StackDefinition, st.Name, st.UUID)
+		c, err := r.svc.compile(&st.StackDefinition)
 		if err != nil {
 			return sr, failf("The template is no longer valid: %v", err)
 		}
 		sr.c = c
+		if sr.facade, err = r.facade(ctx, st); err != nil {
+			return sr, err
+		}
 		if desired, err = sr.desired(); err != nil {
 			return sr, err
 		}
@@ -180,7 +185,6 @@ func (r *run) converge(ctx context.Context, st *model.Stack) (*stackRun, error) 
 	sr.plan = p
 	var tasks []task
 	for _, step := range p.Steps {
-		step := step
 		switch step.Action {
 		case plan.Create, plan.Update, plan.Replace:
 			tasks = append(tasks, task{id: step.ID, after: step.After, run: func(ctx context.Context) error { return sr.apply(ctx, step) }})
@@ -197,6 +201,26 @@ func (r *run) converge(ctx context.Context, st *model.Stack) (*stackRun, error) 
 		}
 	}
 	return sr, walk(ctx, tasks, sr.slots)
+}
+
+// facade returns what resource_facade answers in a nested stack: the
+// metadata and policies of the resource that owns it.
+func (r *run) facade(ctx context.Context, st *model.Stack) (map[string]any, error) {
+	if st.ParentID == "" {
+		return nil, nil
+	}
+	recs, err := store.List[model.StackResource](ctx, r.svc.st, store.Query{Parent: st.ParentID, Name: st.ParentResource})
+	if err != nil {
+		return nil, fmt.Errorf("load the resource owning stack %s: %w", st.UUID, err)
+	}
+	if len(recs) == 0 {
+		return nil, nil
+	}
+	policy := recs[0].DeletionPolicy
+	if policy == "" {
+		policy = "Delete"
+	}
+	return map[string]any{"metadata": recs[0].Metadata, "deletion_policy": policy, "update_policy": nil}, nil
 }
 
 // desired evaluates the template's enabled resources against the stored
@@ -310,7 +334,7 @@ func (sr *stackRun) enabled(res *hot.Resource) (bool, error) {
 
 func (sr *stackRun) evalContext(path string) *hot.EvalContext {
 	return &hot.EvalContext{Params: sr.c.params, Conditions: sr.c.conds, Files: sr.st.Files,
-		Resolver: sr.view, StackName: sr.st.Name, StackID: sr.st.UUID, ProjectID: sr.st.ProjectID, Path: path}
+		Resolver: sr.view, StackName: sr.st.Name, StackID: sr.st.UUID, ProjectID: sr.st.ProjectID, Facade: sr.facade, Path: path}
 }
 
 // evaluate resolves a resource's properties, metadata and policies against
@@ -587,7 +611,10 @@ func (sr *stackRun) create(ctx context.Context, e *entry, ev *evaluated, replace
 		rec.NestedID, rec.Data, rec.Attributes = "", nil, nil
 		rec.Properties, rec.Metadata = ev.props, ev.metadata
 		rec.Action, rec.Status = model.ActionCreate, model.StateInProgress
-		if err := sr.transition(ctx, e, reason, true); err != nil {
+		// The reservation must be durable before anything is created
+		// outside the store; internal types create nothing outside it.
+		_, internal := w.plugin.(resources.Internal)
+		if err := sr.transition(ctx, e, reason, !internal); err != nil {
 			return err
 		}
 	}
@@ -731,8 +758,12 @@ func (sr *stackRun) remove(ctx context.Context, step plan.Step) error {
 		return failf("Resource DELETE failed: %s", r)
 	}
 	ev := sr.event(rec, rec.PhysicalID, model.ActionDelete, model.StateComplete, reason)
-	return sr.run.b.post(createOp(ev), deleteOp(model.KindStackResource, rec.UUID),
-		deleteWhereOp(model.KindStackSignal, store.Query{Parent: rec.UUID}))
+	ops := []op{createOp(ev), deleteOp(model.KindStackResource, rec.UUID)}
+	p, _ := sr.run.svc.pluginOf(rec)
+	if _, signalled := p.(resources.Signaler); signalled || sr.refresh[rec.UUID] {
+		ops = append(ops, deleteWhereOp(model.KindStackSignal, store.Query{Parent: rec.UUID}))
+	}
+	return sr.run.b.post(ops...)
 }
 
 // deletePhysical deletes a record's physical resource and whatever it

@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -29,6 +32,8 @@ type counted struct {
 	creates map[string]int
 	deletes map[string]int
 	hanging chan string
+	// crashing makes resources with hang set hang after they are created.
+	crashing atomic.Bool
 }
 
 func newCounted() *counted {
@@ -48,7 +53,7 @@ func (c *counted) Create(ctx context.Context, r *resources.Resource) (string, er
 	c.exists[r.PhysicalID] = true
 	c.creates[r.Name]++
 	c.mu.Unlock()
-	if b, _ := r.Properties["hang"].(bool); b {
+	if b, _ := r.Properties["hang"].(bool); b && c.crashing.Load() {
 		c.hanging <- r.Name
 		<-ctx.Done()
 		return "", ctx.Err()
@@ -114,6 +119,9 @@ func newFixture(t *testing.T, opts engine.Options) *fixture {
 	reg.Declare("OS::Nova::Server", &hot.Schema{Properties: map[string]hot.PropertySchema{
 		"flavor": resources.String(resources.Required()),
 	}})
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
 	if opts.PublicURL == "" {
 		opts.PublicURL = "http://orchestration.test/v1"
 	}
@@ -228,7 +236,7 @@ outputs:
   greeting:
     value: {get_attr: [test, output]}
   secret_length:
-    value: {length: {get_attr: [secret, value]}}
+    value: {yaql: {expression: "$.data.s.len()", data: {s: {get_attr: [secret, value]}}}}
   secret_ref:
     value: {get_resource: secret}
 `
@@ -279,7 +287,7 @@ func TestCreateUpdateDelete(t *testing.T) {
 	if got := output(st, "greeting"); got != "goodbye world" {
 		t.Errorf("output greeting = %v, want goodbye world", got)
 	}
-	if got := output(st, "secret_length"); got != 20 {
+	if got := output(st, "secret_length"); fmt.Sprint(got) != "20" {
 		t.Errorf("secret length = %v, want 20", got)
 	}
 	rs = f.resources(t, st.UUID)
@@ -492,11 +500,10 @@ outputs:
 	done := make(chan error, 1)
 	go func() { done <- f.svc.Reconcile(t.Context(), st.UUID, false) }()
 	// Signal once the handle exists.
-	var handle *model.StackResource
-	for handle == nil || handle.ResourceStatus() != "CREATE_COMPLETE" {
-		time.Sleep(5 * time.Millisecond)
-		handle = f.resources(t, st.UUID)["handle"]
-	}
+	waitFor(t, "the handle", func() bool {
+		h := f.resources(t, st.UUID)["handle"]
+		return h != nil && h.ResourceStatus() == "CREATE_COMPLETE"
+	})
 	if err := f.svc.Signal(t.Context(), st.UUID, "handle", []byte(`{"status": "SUCCESS", "data": "one"}`)); err != nil {
 		t.Fatalf("Signal: %v", err)
 	}
@@ -541,12 +548,10 @@ resources:
 `, nil, func(r *engine.StackRequest) { r.DisableRollback = true })
 	done := make(chan error, 1)
 	go func() { done <- f.svc.Reconcile(t.Context(), st.UUID, false) }()
-	for {
-		if h := f.resources(t, st.UUID)["handle"]; h != nil && h.ResourceStatus() == "CREATE_COMPLETE" {
-			break
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitFor(t, "the handle", func() bool {
+		h := f.resources(t, st.UUID)["handle"]
+		return h != nil && h.ResourceStatus() == "CREATE_COMPLETE"
+	})
 	if err := f.svc.Signal(t.Context(), st.UUID, "handle", []byte(`{"status": "FAILURE", "reason": "kubelet did not start"}`)); err != nil {
 		t.Fatal(err)
 	}
@@ -694,6 +699,7 @@ func TestResumeCreatesEachResourceOnce(t *testing.T) {
 	st := f.create(t, "resume", b.String(), nil)
 
 	// The first run "crashes" once the hanging resources are created.
+	f.counted.crashing.Store(true)
 	ctx, cancel := context.WithCancel(t.Context())
 	errc := make(chan error, 1)
 	go func() { errc <- f.svc.Reconcile(ctx, st.UUID, false) }()
@@ -704,6 +710,7 @@ func TestResumeCreatesEachResourceOnce(t *testing.T) {
 	if err := <-errc; err == nil {
 		t.Fatal("the interrupted reconcile reported success")
 	}
+	f.counted.crashing.Store(false)
 	mid, _ := f.svc.Get(t.Context(), st.UUID)
 	wantStatus(t, mid, "CREATE_IN_PROGRESS")
 
@@ -743,9 +750,9 @@ outputs:
 	}
 	done := make(chan error, 1)
 	go func() { done <- f.svc.Reconcile(t.Context(), st.UUID, false) }()
-	for f.resources(t, st.UUID)["r"].ResourceStatus() != "UPDATE_IN_PROGRESS" {
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitFor(t, "the update to start", func() bool {
+		return f.resources(t, st.UUID)["r"].ResourceStatus() == "UPDATE_IN_PROGRESS"
+	})
 	if err := f.svc.Cancel(t.Context(), st.UUID); err != nil {
 		t.Fatalf("Cancel: %v", err)
 	}
@@ -783,6 +790,105 @@ func TestRequestsAreValidated(t *testing.T) {
 		_, err := f.svc.Create(t.Context(), engine.StackRequest{ProjectID: "p1", Name: tc.stack, Template: tc.tmpl, Parameters: tc.params})
 		if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), tc.msg) {
 			t.Errorf("%s: got %v, want %v containing %q", tc.name, err, tc.want, tc.msg)
+		}
+	}
+}
+
+func TestDeleteDuringCreateTakesOver(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, engine.Options{})
+	st := f.create(t, "interrupted", `
+heat_template_version: 2018-08-31
+resources:
+  fast: {type: Test::Counted}
+  slow: {type: OS::Heat::TestResource, properties: {action_wait_secs: {create: 60}}}
+`, nil)
+	done := make(chan error, 1)
+	go func() { done <- f.svc.Reconcile(t.Context(), st.UUID, false) }()
+	waitFor(t, "the slow resource to start", func() bool {
+		r := f.resources(t, st.UUID)["slow"]
+		return r != nil && r.ResourceStatus() == "CREATE_IN_PROGRESS"
+	})
+	if err := f.svc.Delete(t.Context(), st.UUID); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the delete did not take over the create")
+	}
+	st, _ = f.svc.Get(t.Context(), st.UUID)
+	wantStatus(t, st, "DELETE_COMPLETE")
+	if len(f.resources(t, st.UUID)) != 0 {
+		t.Error("resources left after the delete")
+	}
+}
+
+func TestNestedStackSeesItsFacade(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, engine.Options{})
+	st := f.reconcile(t, f.create(t, "facade", `
+heat_template_version: 2018-08-31
+resources:
+  child:
+    type: child.yaml
+    metadata: {role: worker}
+outputs:
+  role: {value: {get_attr: [child, role]}}
+`, nil, func(r *engine.StackRequest) {
+		r.Files = map[string]string{"child.yaml": `
+heat_template_version: 2018-08-31
+resources:
+  v:
+    type: OS::Heat::Value
+    properties: {value: {get_attr: [x, y]}}
+    depends_on: []
+  x: {type: OS::Heat::None}
+outputs:
+  role: {value: {resource_facade: metadata}}
+`}
+	}).UUID)
+	wantStatus(t, st, "CREATE_COMPLETE")
+	if got := fmt.Sprint(output(st, "role")); got != "map[role:worker]" {
+		t.Errorf("resource_facade metadata = %s", got)
+	}
+}
+
+func TestResumeNestedGroupCreatesEachMemberOnce(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, engine.Options{Concurrency: 3})
+	st := f.create(t, "resume-group", `
+heat_template_version: 2018-08-31
+resources:
+  group:
+    type: OS::Heat::ResourceGroup
+    properties:
+      count: 12
+      resource_def: {type: Test::Counted, properties: {value: "m%index%", hang: true}}
+outputs:
+  values: {value: {get_attr: [group, value]}}
+`, nil)
+	f.counted.crashing.Store(true)
+	ctx, cancel := context.WithCancel(t.Context())
+	errc := make(chan error, 1)
+	go func() { errc <- f.svc.Reconcile(ctx, st.UUID, false) }()
+	for range 3 {
+		<-f.counted.hanging
+	}
+	cancel()
+	<-errc
+	f.counted.crashing.Store(false)
+	st = f.reconcile(t, st.UUID)
+	wantStatus(t, st, "CREATE_COMPLETE")
+	if vals, _ := output(st, "values").([]any); len(vals) != 12 {
+		t.Errorf("group values %v", output(st, "values"))
+	}
+	for i := range 12 {
+		if c := f.counted.count(f.counted.creates, strconv.Itoa(i)); c != 1 {
+			t.Errorf("member %d created %d times, want once", i, c)
 		}
 	}
 }

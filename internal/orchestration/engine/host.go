@@ -209,7 +209,7 @@ func (h *host) ApplyNested(ctx context.Context, r *resources.Resource, def resou
 	if opErr != nil {
 		return nil, opErr
 	}
-	return &resources.NestedResult{StackID: child.UUID, Outputs: outputMap(child.Outputs)}, nil
+	return &resources.NestedResult{StackID: child.UUID, StackName: child.Name, Outputs: outputMap(child.Outputs)}, nil
 }
 
 // nestedName names a nested stack as Heat does: parent, resource and a

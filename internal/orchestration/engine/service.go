@@ -113,7 +113,7 @@ func (s *Service) Create(ctx context.Context, req StackRequest) (*model.Stack, e
 	}
 	def := model.StackDefinition{Template: req.Template, Files: req.Files,
 		Environment: req.Environment, Parameters: req.Parameters}
-	c, err := s.compile(&def, req.Name, "")
+	c, err := s.compile(&def)
 	if err != nil {
 		return nil, err
 	}
@@ -195,7 +195,7 @@ func (s *Service) Update(ctx context.Context, stackID string, req StackRequest) 
 	if def.Template == "" {
 		return nil, model.Invalidf("The template is invalid: no template was given")
 	}
-	c, err := s.compile(&def, st.Name, st.UUID)
+	c, err := s.compile(&def)
 	if err != nil {
 		return nil, err
 	}

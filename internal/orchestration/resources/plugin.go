@@ -146,8 +146,9 @@ type NestedStack struct {
 
 // NestedResult is a converged nested stack.
 type NestedResult struct {
-	StackID string
-	Outputs map[string]any
+	StackID   string
+	StackName string
+	Outputs   map[string]any
 }
 
 // Signal is one signal a resource received.
@@ -194,6 +195,16 @@ type AttributeResolver interface {
 // (OS::Heat::RandomString answers its value).
 type Referencer interface {
 	ReferenceID(physicalID string, attrs map[string]any) string
+}
+
+// Internal is a plugin whose resources exist only in the engine's own
+// records (OS::Heat::*: values, configs, handles, nested stacks, whose
+// writes go through the engine). Creating one again after a crash has no
+// effect outside the store, so the engine does not wait for the
+// reservation to be committed before calling Create; infrastructure types
+// must not implement it.
+type Internal interface {
+	Internal()
 }
 
 // SignalTokenKey is the Data key under which a resource keeps the secret

@@ -60,20 +60,17 @@ func (d SoftwareDeployment) run(ctx context.Context, r *resources.Resource, acti
 	if err := ensureToken(r); err != nil {
 		return err
 	}
-	prior, err := r.Host.Signals(ctx, r.Stack.ID, r.PhysicalID)
-	if err != nil && !errors.Is(err, model.ErrNotFound) {
-		return err
-	}
 	doc, err := d.document(ctx, r, action)
 	if err != nil {
 		return err
 	}
 	r.SetData(DeploymentData, mustJSON(doc))
-	r.SetData("signals_seen", strconv.Itoa(len(prior)))
 	if r.Prop("signal_transport") == "NO_SIGNAL" {
 		return nil
 	}
-	seen := len(prior)
+	// Signals up to signals_seen answered earlier runs; this run waits
+	// for a new one.
+	seen, _ := strconv.Atoi(r.Data["signals_seen"])
 	return r.Host.Wait(ctx, func(ctx context.Context) (bool, error) {
 		sigs, err := r.Host.Signals(ctx, r.Stack.ID, r.PhysicalID)
 		if err != nil {
@@ -82,6 +79,7 @@ func (d SoftwareDeployment) run(ctx context.Context, r *resources.Resource, acti
 		if len(sigs) <= seen {
 			return false, nil
 		}
+		r.SetData("signals_seen", strconv.Itoa(len(sigs)))
 		var body map[string]any
 		_ = json.Unmarshal(sigs[len(sigs)-1].Body, &body)
 		if code := integer(body["deploy_status_code"], 0); code != 0 {

@@ -213,6 +213,7 @@ func (Stack) apply(ctx context.Context, r *resources.Resource) (*resources.Neste
 	}
 	r.NestedID = res.StackID
 	r.SetData("outputs", mustJSON(res.Outputs))
+	r.SetData("stack_name", res.StackName)
 	return res, nil
 }
 
@@ -238,8 +239,8 @@ func (s Stack) Check(ctx context.Context, r *resources.Resource) (bool, error) {
 }
 
 // Attributes implements resources.Plugin: outputs (a map) and stack_name.
-func (Stack) Attributes(ctx context.Context, r *resources.Resource) (map[string]any, error) {
+func (Stack) Attributes(_ context.Context, r *resources.Resource) (map[string]any, error) {
 	outs := storedNestedAttributes(r)
 	delete(outs, "OS::stack_id")
-	return map[string]any{"outputs": outs, "stack_name": r.Stack.Name + "-" + r.Name}, nil
+	return map[string]any{"outputs": outs, "stack_name": r.Data["stack_name"]}, nil
 }

@@ -66,7 +66,16 @@ func Message(err error) string {
 		return ue.Message
 	}
 	if _, ok := Status(err); ok {
-		return capitalize(err.Error()) + "."
+		msg := err.Error()
+		// A message that names a place ("resources.x.type: …") keeps its
+		// case; a bare sentence is capitalized and ended.
+		if !strings.Contains(msg, ": ") {
+			msg = capitalize(msg)
+		}
+		if !strings.HasSuffix(msg, ".") {
+			msg += "."
+		}
+		return msg
 	}
 	return "An unexpected error prevented the server from fulfilling your request."
 }

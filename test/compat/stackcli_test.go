@@ -50,6 +50,21 @@ func TestOpenstackStackCLI(t *testing.T) {
 		t.Fatalf("out-of-range parameter error: %s", stderr)
 	}
 
+	// A template written the way heat-kubernetes and Magnum's Heat driver
+	// write theirs validates with either environment, and without one the
+	// error names the place in the template.
+	heatstyle := filepath.Join(filepath.Dir(dir), "heatstyle")
+	for _, e := range []string{"env-no-floating.yaml", "env-floating.yaml"} {
+		out := o.run("orchestration", "template", "validate", "-t", filepath.Join(heatstyle, "cluster.yaml"), "-e", filepath.Join(heatstyle, e), "-f", "json")
+		if !strings.Contains(out, "number_of_nodes") {
+			t.Fatalf("validate with %s: %s", e, out)
+		}
+	}
+	_, stderr = o.exec(true, "orchestration", "template", "validate", "-t", filepath.Join(heatstyle, "cluster.yaml"))
+	if !strings.Contains(stderr, "resources.api_floating.type: The Resource Type (Slipway::Optional::FloatingIP) could not be found") {
+		t.Fatalf("validate without the environment: %s", stderr)
+	}
+
 	o.run("stack", "create", "-t", main, "--parameter", "count=2", "s1")
 	// The wait condition holds the stack until a machine signals it: do so
 	// with the handle's curl_cli, as a server's user_data would.

@@ -39,6 +39,10 @@ func builders() map[string]func() *hot.Schema {
 		"OS::Cinder::Volume":                 cinderVolume,
 		"OS::Cinder::VolumeAttachment":       cinderVolumeAttachment,
 		"OS::Glance::Image":                  glanceImage,
+		// Known so that templates with alarms validate; no provider
+		// implements them, so they fail at create.
+		"OS::Aodh::Alarm":       aodhAlarm,
+		"OS::Ceilometer::Alarm": aodhAlarm,
 	}
 }
 
@@ -283,7 +287,8 @@ func neutronRouter() *hot.Schema {
 func neutronRouterInterface() *hot.Schema {
 	return &hot.Schema{
 		Properties: props{
-			"router":    r.String(r.Required()),
+			// router_id is Heat's deprecated alias of router; either names it.
+			"router":    r.String(),
 			"router_id": r.String(),
 			"subnet":    r.String(),
 			"subnet_id": r.String(),
@@ -375,6 +380,9 @@ func neutronSecurityGroup() *hot.Schema {
 func neutronSecurityGroupRule() *hot.Schema {
 	p := ruleProps()
 	delete(p, "remote_mode")
+	// The standalone rule names the remote group remote_group.
+	delete(p, "remote_group_id")
+	p["remote_group"] = r.String()
 	p["security_group"] = r.String(r.Required())
 	return &hot.Schema{Properties: p, Attributes: r.Attrs()}
 }
@@ -382,7 +390,8 @@ func neutronSecurityGroupRule() *hot.Schema {
 func neutronFloatingIP() *hot.Schema {
 	return &hot.Schema{
 		Properties: props{
-			"floating_network":    r.String(r.Required()),
+			// floating_network_id is the deprecated alias of floating_network.
+			"floating_network":    r.String(),
 			"floating_network_id": r.String(),
 			"value_specs":         r.Map(r.Default(map[string]any{})),
 			"port_id":             r.String(r.Updatable()),
@@ -598,6 +607,31 @@ func glanceImage() *hot.Schema {
 			"owner":            r.String(r.Updatable()),
 			"extra_properties": r.Map(r.Default(map[string]any{}), r.Updatable()),
 			"ramdisk_id":       r.String(r.Updatable()),
+		},
+		Attributes: r.Attrs(),
+	}
+}
+
+// aodhAlarm is a threshold alarm; OS::Ceilometer::Alarm is its old name.
+func aodhAlarm() *hot.Schema {
+	return &hot.Schema{
+		Properties: props{
+			"description":               r.String(r.Updatable()),
+			"enabled":                   r.Boolean(r.Updatable()),
+			"meter_name":                r.String(r.Updatable()),
+			"statistic":                 r.String(r.Updatable()),
+			"period":                    r.Integer(r.Updatable()),
+			"evaluation_periods":        r.Integer(r.Updatable()),
+			"threshold":                 r.Number(r.Updatable()),
+			"comparison_operator":       r.String(r.Updatable()),
+			"alarm_actions":             r.List(r.Updatable()),
+			"ok_actions":                r.List(r.Updatable()),
+			"insufficient_data_actions": r.List(r.Updatable()),
+			"matching_metadata":         r.Map(r.Updatable()),
+			"query":                     r.List(r.Updatable()),
+			"repeat_actions":            r.Boolean(r.Updatable()),
+			"severity":                  r.String(r.Updatable()),
+			"time_constraints":          r.List(r.Updatable()),
 		},
 		Attributes: r.Attrs(),
 	}

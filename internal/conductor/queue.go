@@ -42,9 +42,19 @@ type Target struct {
 type workArgs struct {
 	ObjectKind model.Kind `json:"kind"`
 	ID         string     `json:"id"`
-	// Resync marks items the periodic sweep inserts; they are unique per
-	// object so the sweep never piles them up.
-	Resync bool `json:"resync,omitempty"`
+	// Sweeper names the conductor whose periodic sweep inserted the item;
+	// such items are unique per object and sweeper, so a sweep never piles
+	// them up, and a restarted conductor (a new sweeper) is never blocked
+	// by an item its dead predecessor left running.
+	Sweeper string `json:"sweeper,omitempty"`
+}
+
+// sweepStates are the states in which a sweep item blocks another for the
+// same object: any not yet finished. A finished one must not block, or the
+// object would never be swept again.
+var sweepStates = []rivertype.JobState{
+	rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRetryable,
+	rivertype.JobStateRunning, rivertype.JobStateScheduled,
 }
 
 // Kind implements river.JobArgs.
@@ -243,8 +253,8 @@ func (q *Queue) Resync(ctx context.Context) error {
 			continue
 		}
 		for _, id := range ids {
-			err := q.insert(ctx, workArgs{ObjectKind: kind, ID: id, Resync: true}, &river.InsertOpts{
-				UniqueOpts: river.UniqueOpts{ByArgs: true},
+			err := q.insert(ctx, workArgs{ObjectKind: kind, ID: id, Sweeper: q.opts.Holder}, &river.InsertOpts{
+				UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: sweepStates},
 			})
 			if err != nil {
 				errs = append(errs, fmt.Errorf("resync %s %s: %w", kind, id, err))

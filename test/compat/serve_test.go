@@ -66,7 +66,21 @@ func startServe(t *testing.T, dataDir string, env ...string) *serveProcess {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd.Stderr = io.Discard
+	logFile, err := os.CreateTemp(t.TempDir(), "serve-*.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = logFile
+	t.Cleanup(func() {
+		if t.Failed() {
+			b, _ := os.ReadFile(logFile.Name())
+			if len(b) > 8000 {
+				b = b[len(b)-8000:]
+			}
+			t.Logf("slipway serve log (tail):\n%s", b)
+		}
+		logFile.Close()
+	})
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start slipway serve: %v", err)
 	}

@@ -145,7 +145,8 @@ func (s *Server) findStack(ctx context.Context, project, nameOrID string) (*mode
 	notFound := model.NotFoundf("The Stack (%s) could not be found.", nameOrID)
 	st, err := store.Get[model.Stack](ctx, s.st, nameOrID)
 	if err == nil {
-		if st.ProjectID != project || st.Deleted() {
+		// By id, a deleted stack still shows (DELETE_COMPLETE), as in Heat.
+		if st.ProjectID != project {
 			return nil, notFound
 		}
 		return st, nil

@@ -35,7 +35,7 @@ func (Catalog) Flavors(context.Context) ([]provider.Flavor, error) {
 
 // Networks implements provider.Catalog.
 func (Catalog) Networks(context.Context) ([]provider.Network, error) {
-	return []provider.Network{{ID: "9d6c2f0a-2b7e-4a37-8c1e-7075626c6963", Name: ExternalNetworkName, External: true}}, nil
+	return []provider.Network{{ID: publicNetworkID, Name: ExternalNetworkName, External: true}}, nil
 }
 
 // Keypairs implements provider.Catalog. Local machines take no SSH keys.

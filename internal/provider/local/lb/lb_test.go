@@ -351,8 +351,8 @@ func TestAdoptAndReconcileAfterCrash(t *testing.T) {
 	if netns.Exists(e.prefix + "lb-" + l.ID) {
 		t.Fatal("the load balancer's namespace survived Reconcile")
 	}
-	if _, err := os.Stat(filepath.Join(e.lbOpts.StateDir, l.ID)); err == nil {
-		t.Fatal("the load balancer's state directory survived Reconcile")
+	if left, _ := os.ReadDir(e.lbOpts.StateDir); len(left) > 0 {
+		t.Fatalf("the load balancer's state directory survived Reconcile: %v", left)
 	}
 	// The network side forgets the VIP port of a load balancer it does not
 	// know.

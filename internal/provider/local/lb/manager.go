@@ -2,6 +2,8 @@ package lb
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -80,6 +82,9 @@ func New(ctx context.Context, opts Options) (*Manager, error) {
 	if opts.Store == nil || opts.Ports == nil || opts.StateDir == "" {
 		return nil, fmt.Errorf("new load balancer manager: %w", model.Invalidf("store, ports and state directory are required"))
 	}
+	if p := filepath.Join(opts.StateDir, dirName(""), masterSocket); len(p) > maxSocketPath {
+		return nil, fmt.Errorf("new load balancer manager: %w", model.Invalidf("the state directory %s is too long: HAProxy's socket paths under it must fit in %d bytes", opts.StateDir, maxSocketPath))
+	}
 	if opts.HAProxy == "" {
 		opts.HAProxy = "haproxy"
 	}
@@ -116,7 +121,18 @@ func New(ctx context.Context, opts Options) (*Manager, error) {
 }
 
 func (m *Manager) nsName(id string) string { return m.opts.Prefix + "lb-" + id }
-func (m *Manager) dir(id string) string    { return filepath.Join(m.opts.StateDir, id) }
+func (m *Manager) dir(id string) string    { return filepath.Join(m.opts.StateDir, dirName(id)) }
+
+// dirName names a load balancer's state directory: a short digest of its
+// id, because the paths of HAProxy's sockets in it must fit a Unix socket
+// address (108 bytes).
+func dirName(id string) string {
+	sum := sha256.Sum256([]byte(id))
+	return hex.EncodeToString(sum[:6])
+}
+
+// maxSocketPath is the longest path a Unix socket address holds.
+const maxSocketPath = 107
 
 func (m *Manager) proc(id string) proc {
 	return proc{bin: m.opts.HAProxy, dir: m.dir(id), netns: netns.Path(m.nsName(id))}
@@ -423,8 +439,14 @@ func (m *Manager) reconcile(ctx context.Context, keep func(string) bool) error {
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		errs = append(errs, err)
 	}
+	named := map[string]bool{}
+	for _, id := range ids {
+		if m.get(id) != nil {
+			named[dirName(id)] = true
+		}
+	}
 	for _, e := range entries {
-		if e.IsDir() && m.get(e.Name()) == nil {
+		if e.IsDir() && !named[e.Name()] {
 			errs = append(errs, os.RemoveAll(filepath.Join(m.opts.StateDir, e.Name())))
 		}
 	}

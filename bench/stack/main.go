@@ -175,7 +175,7 @@ func measure(ctx context.Context, shape string, n int, direct bool, concurrency 
 		if err := queue.Start(ctx); err != nil {
 			return out, err
 		}
-		defer queue.Stop(context.WithoutCancel(ctx))
+		defer func() { _ = queue.Stop(context.WithoutCancel(ctx)) }()
 	}
 	wait := func(id, want string) error {
 		if direct {

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/slipway/slipway/internal/model"
@@ -50,15 +51,7 @@ func TestAuthorizeMessage(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 	var ue *model.UserError
-	if !asUserError(err, &ue) || ue.Kind != model.ErrForbidden {
+	if !errors.As(err, &ue) || !errors.Is(err, model.ErrForbidden) {
 		t.Fatalf("error is not a forbidden user error: %#v", err)
 	}
-}
-
-func asUserError(err error, target **model.UserError) bool {
-	ue, ok := err.(*model.UserError)
-	if ok {
-		*target = ue
-	}
-	return ok
 }

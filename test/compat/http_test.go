@@ -212,7 +212,7 @@ func TestQuotaExceeded(t *testing.T) {
 	addMember(t, env, "small", "sam", "member")
 	sam := login(t, env, "sam", "sam-pw", "small")
 	admin := login(t, env, "admin", servertest.AdminPassword, "admin")
-	status, body, _ := sam.do("POST", "/v1/clustertemplates", templateBody("t"))
+	status, _, _ := sam.do("POST", "/v1/clustertemplates", templateBody("t"))
 	if status != 201 {
 		t.Fatalf("template: %d", status)
 	}

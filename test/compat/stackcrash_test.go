@@ -126,7 +126,7 @@ func kill(t *testing.T, p *serveProcess) {
 	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	<-p.done
+	_ = <-p.done
 }
 
 // TestStackResumesAfterCrash kills the real server process in the middle

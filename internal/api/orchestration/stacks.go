@@ -2,7 +2,6 @@ package orchestration
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"maps"
 	"net/http"
@@ -361,6 +360,3 @@ func (s *Server) showOutput(w http.ResponseWriter, r *http.Request) error {
 	}
 	return model.NotFoundf("Specified output key %s not found.", key)
 }
-
-// errNoStack marks a nested stack that vanished while listing.
-var errNoStack = errors.New("nested stack gone")

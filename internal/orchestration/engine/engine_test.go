@@ -256,7 +256,7 @@ func TestCreateUpdateDelete(t *testing.T) {
 		t.Fatalf("%d resources, want 5", len(rs))
 	}
 	secret, _ := rs["secret"].Attributes["value"].(string)
-	if len(secret) != 16 || strings.IndexAny(secret, "0123456789") < 0 {
+	if len(secret) != 16 || !strings.ContainsAny(secret, "0123456789") {
 		t.Errorf("random string %q: want 16 characters with digits", secret)
 	}
 	if got := output(st, "secret_ref"); got != secret {
@@ -879,7 +879,7 @@ outputs:
 		<-f.counted.hanging
 	}
 	cancel()
-	<-errc
+	_ = <-errc
 	f.counted.crashing.Store(false)
 	st = f.reconcile(t, st.UUID)
 	wantStatus(t, st, "CREATE_COMPLETE")

@@ -63,7 +63,7 @@ func migrate(ctx context.Context, db *stdsql.DB, d *dialect) error {
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	defer tx.Rollback()
+	defer func() { _ = tx.Rollback() }()
 
 	if err := d.lockMigrations(ctx, tx); err != nil {
 		return fmt.Errorf("migrate: lock: %w", err)

@@ -918,7 +918,7 @@ func testInTxRollsBackOnPanic(t *testing.T, s store.Store) {
 	existing, victim := rollbackFixture(t, s)
 	func() {
 		defer func() {
-			if p := recover(); p != errAbort {
+			if p := recover(); p != any(errAbort) {
 				t.Errorf("InTx recovered %v, want the panic to propagate", p)
 			}
 		}()

@@ -78,17 +78,6 @@ func paramString(v any, typ string) (string, error) {
 	return string(b), nil
 }
 
-// nestedAttributes are the attributes of a nested stack: its outputs, and
-// OS::stack_id.
-func nestedAttributes(res *resources.NestedResult) map[string]any {
-	attrs := make(map[string]any, len(res.Outputs)+1)
-	for k, v := range res.Outputs {
-		attrs[k] = v
-	}
-	attrs["OS::stack_id"] = res.StackID
-	return attrs
-}
-
 // TemplateResource implements a resource whose type is a template file
 // (directly or through the environment's resource_registry): a nested
 // stack of that template whose parameters are the resource's properties

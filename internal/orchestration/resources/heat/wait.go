@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -192,7 +193,7 @@ func (WaitCondition) wait(ctx context.Context, r *resources.Resource) error {
 		}
 		return got >= count, nil
 	})
-	if err != nil && context.Cause(wctx) == errWaitTimeout && ctx.Err() == nil {
+	if err != nil && errors.Is(context.Cause(wctx), errWaitTimeout) && ctx.Err() == nil {
 		return fmt.Errorf("WaitConditionTimeout: %d of %d received", got, count)
 	}
 	return err

@@ -183,10 +183,6 @@ const hostPeer = "host"
 
 func portDev(portID string) string { return "p-" + short(portID) }
 
-// copyOf returns a shallow copy of v for callers, so that they never share
-// the Manager's records.
-func copyOf[T any](v *T) T { return *v }
-
 // PublicNetworkID returns the id of the external network.
 func (m *Manager) PublicNetworkID() string { return m.opts.PublicNetworkID }
 

@@ -286,7 +286,7 @@ func (r *nftRule) setMark(v uint32) *nftRule {
 // ctEstablished matches packets of known connections: established or
 // related.
 func (r *nftRule) ctEstablished() *nftRule {
-	bits := uint32(expr.CtStateBitESTABLISHED | expr.CtStateBitRELATED)
+	bits := expr.CtStateBitESTABLISHED | expr.CtStateBitRELATED
 	return r.t("ct state established,related").e(
 		&expr.Ct{Register: 1, Key: expr.CtKeySTATE},
 		&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: binaryutil.NativeEndian.PutUint32(bits), Xor: binaryutil.NativeEndian.PutUint32(0)},

@@ -163,13 +163,12 @@ type routerFIP struct {
 
 // routerView is what a router's table needs.
 type routerView struct {
-	gateway  bool
-	gwIP     netip.Addr
-	public   netip.Prefix
-	snat     bool
-	fips     []routerFIP
-	egress   bool
-	gwDevice string
+	gateway bool
+	gwIP    netip.Addr
+	public  netip.Prefix
+	snat    bool
+	fips    []routerFIP
+	egress  bool
 }
 
 // markInside marks, in a router, packets that did not enter through the

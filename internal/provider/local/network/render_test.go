@@ -113,7 +113,7 @@ func fmtPools(p []AddressRange) string {
 
 func TestMACAndNamesAreStable(t *testing.T) {
 	t.Parallel()
-	if macFor("x") != macFor("x") || macFor("x") == macFor("y") {
+	if a, b := macFor("x"), macFor("x"); a != b || a == macFor("y") {
 		t.Fatal("MACs are not derived from ids")
 	}
 	if mac, err := net.ParseMAC(macFor("x")); err != nil || mac[0] != 0xfa {

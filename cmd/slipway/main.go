@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	artifactscmd "github.com/slipway/slipway/internal/artifacts/cmd"
 	"github.com/slipway/slipway/internal/cli"
 	"github.com/slipway/slipway/internal/cli/cmdutil"
 	"github.com/slipway/slipway/internal/driver"
@@ -28,10 +29,12 @@ func main() {
 		os.Exit(1)
 	}
 	root.AddCommand(node.Command())
+	root.AddCommand(artifactscmd.NewCommand(os.Stdout, os.Stderr))
 	root.AddCommand(server.Commands(server.Components{
 		Catalog:   local.Catalog{},
 		Drivers:   driver.Registry{},
 		Resources: types,
+		Providers: map[string]server.ProviderFactory{"local": localProvider},
 	}, os.Stdout, os.Stderr)...)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err = root.ExecuteContext(ctx)
@@ -39,6 +42,17 @@ func main() {
 	if err != nil {
 		os.Exit(1)
 	}
+}
+
+// localProvider builds the local provider over the process's data
+// directory, its records in Slipway's store.
+func localProvider(ctx context.Context, deps server.ProviderDeps) (server.Provider, error) {
+	p, err := local.New(ctx, local.Options{DataDir: deps.DataDir, Store: local.Records(deps.Store),
+		Egress: deps.Egress, Log: deps.Log, APIURL: deps.APIURL})
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
 }
 
 // resourceTypes is the orchestration type registry: Heat's own types and the

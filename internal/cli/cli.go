@@ -8,6 +8,7 @@ import (
 	"github.com/slipway/slipway/internal/cli/cmdutil"
 	"github.com/slipway/slipway/internal/cli/nodegroup"
 	"github.com/slipway/slipway/internal/cli/quota"
+	"github.com/slipway/slipway/internal/cli/server"
 	"github.com/slipway/slipway/internal/cli/stats"
 	"github.com/slipway/slipway/internal/cli/template"
 )
@@ -16,7 +17,7 @@ import (
 type IOStreams = cmdutil.IOStreams
 
 // NewRootCommand returns the `slipway` command with the client nouns:
-// template, cluster, nodegroup, ca, quota and stats. It has the persistent
+// template, cluster, nodegroup, ca, quota, stats and server. It has the persistent
 // flags --os-cloud and -o/--output. Errors are printed to streams.ErrOut as
 // "Error: <message>"; the caller exits non-zero when Execute returns one.
 func NewRootCommand(streams IOStreams) *cobra.Command {
@@ -39,6 +40,7 @@ which 'slipway serve' writes to its data directory).`,
 		ca.NewCommand(f),
 		quota.NewCommand(f),
 		stats.NewCommand(f),
+		server.NewCommand(f),
 	)
 	return cmd
 }

@@ -23,6 +23,7 @@ func TestCommandTree(t *testing.T) {
 		"ca":        {"rotate", "show", "sign"},
 		"quota":     {"create", "delete", "list", "show", "update"},
 		"stats":     nil,
+		"server":    {"log", "show"},
 	}
 	for noun, verbs := range want {
 		cmd, _, err := root.Find([]string{noun})

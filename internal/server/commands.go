@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/slipway/slipway/internal/artifacts"
 	"github.com/slipway/slipway/pkg/client"
 )
 
@@ -51,7 +52,13 @@ Environment variables (flags win):
   SLIPWAY_ADMIN_PASSWORD  admin password on first start (else generated)
   SLIPWAY_SECRET_KEY      base64 32-byte key for secrets at rest (else DATA_DIR/secret.key)
   SLIPWAY_KEYSTONE_URL    validate tokens against this Keystone
-  SLIPWAY_LOG_LEVEL       debug, info, warn or error`
+  SLIPWAY_LOG_LEVEL       debug, info, warn or error
+  SLIPWAY_PROVIDER        infrastructure provider: local (default) or none
+
+The local provider runs servers, networks, load balancers and volumes on this
+host (as root). They are not children of this process: stopping it leaves them
+running, and the next start adopts them. Machines reach the API at the host's
+address on the "public" network; --egress lets them reach beyond this host.`
 	case ModeAPI:
 		cmd.Use = "api"
 		cmd.Short = "Run the API half of Slipway against PostgreSQL (scale-out)"
@@ -65,6 +72,7 @@ Environment variables (flags win):
 	f.StringVar(&cfg.SecretKey, "secret-key", "", "base64 key for secrets at rest (default: $SLIPWAY_SECRET_KEY, else DATA_DIR/secret.key)")
 	f.StringVar(&cfg.LogLevel, "log-level", envOr(EnvLogLevel, "info"), "log level: debug, info, warn or error")
 	f.StringVar(&cfg.LogFormat, "log-format", "text", "log format: text or json")
+	f.StringVar(&cfg.CacheDir, "cache-dir", artifacts.Dir(), "artifacts cache shared by every data directory: built Kubernetes versions and images ($SLIPWAY_CACHE_DIR)")
 	f.IntVar(&cfg.MaxAttempts, "max-attempts", 5, "delivery limit: attempts at an operation before it is marked failed")
 	if mode != ModeConductor {
 		f.StringVar(&cfg.Listen, "listen", envOr(EnvListen, DefaultListen), "address to serve the APIs on (host:port; port 0 picks a free one)")
@@ -75,6 +83,8 @@ Environment variables (flags win):
 	}
 	if mode != ModeAPI {
 		f.IntVar(&cfg.Workers, "workers", 8, "cluster operations a conductor runs at once")
+		f.StringVar(&cfg.Provider, "provider", envOr(EnvProvider, DefaultProvider), "infrastructure provider: local, or none")
+		f.BoolVar(&cfg.Egress, "egress", false, "let the local provider's machines reach beyond this host (NAT to the uplink)")
 	}
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		if cfg.SecretKey == "" {

@@ -53,6 +53,14 @@ type Config struct {
 	LogLevel string
 	// LogFormat is text or json.
 	LogFormat string
+	// CacheDir is the host's artifacts cache; empty means artifacts.Dir().
+	CacheDir string
+	// Provider names the infrastructure provider a process with a
+	// conductor runs (Components.Providers), or "none".
+	Provider string
+	// Egress lets the provider's machines reach beyond this host. Off by
+	// default: no packet from a machine leaves the host.
+	Egress bool
 }
 
 // Environment variables that set defaults for flags.
@@ -65,7 +73,11 @@ const (
 	EnvKeystoneURL   = "SLIPWAY_KEYSTONE_URL"
 	EnvPublicURL     = "SLIPWAY_PUBLIC_URL"
 	EnvLogLevel      = "SLIPWAY_LOG_LEVEL"
+	EnvProvider      = "SLIPWAY_PROVIDER"
 )
+
+// DefaultProvider is the provider serve and conductor run: the local host.
+const DefaultProvider = "local"
 
 // DefaultListen is the Magnum API's customary port, on loopback.
 const DefaultListen = "127.0.0.1:9511"

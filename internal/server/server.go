@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -22,6 +23,8 @@ import (
 	identityapi "github.com/slipway/slipway/internal/api/identity"
 	"github.com/slipway/slipway/internal/api/magnum"
 	orchestrationapi "github.com/slipway/slipway/internal/api/orchestration"
+	"github.com/slipway/slipway/internal/artifacts"
+	"github.com/slipway/slipway/internal/artifacts/registry"
 	"github.com/slipway/slipway/internal/conductor"
 	"github.com/slipway/slipway/internal/driver"
 	"github.com/slipway/slipway/internal/identity"
@@ -41,6 +44,10 @@ type Components struct {
 	// Resources are the orchestration resource types: OS::Heat::* and the
 	// provider's.
 	Resources *resources.Registry
+	// Providers are the infrastructure providers a process may run, by
+	// the name --provider gives; the chosen one registers its types in
+	// Resources at start.
+	Providers map[string]ProviderFactory
 }
 
 // Paths under which each API is served.
@@ -67,6 +74,9 @@ type Running struct {
 	stopOnce chan struct{}
 	served   chan error
 	purge    context.CancelFunc
+	// machineLn is the API's listener where the provider's machines reach
+	// this host, if it needs one of its own.
+	machineLn net.Listener
 }
 
 // Start brings a Slipway process up and returns once it serves.
@@ -119,13 +129,23 @@ func Start(ctx context.Context, cfg Config, comps Components, log *slog.Logger) 
 		Log: log,
 	})
 
+	prov, machineURL, err := startProvider(ctx, cfg, comps, st, run, ln, log)
+	if err != nil {
+		return fail(err)
+	}
+	engineURL := publicURL(cfg, run) + OrchestrationPrefix + "/v1"
+	if machineURL != "" {
+		// Signal URLs are for machines: they reach the API there.
+		engineURL = machineURL + OrchestrationPrefix + "/v1"
+	}
+
 	rec := conductor.NewReconciler(st, comps.Drivers, conductor.ReconcilerOptions{Log: log})
 	eng := engine.New(st, comps.Resources, engine.Options{
 		// The queue exists once the targets (this engine's among them) do.
 		Enqueue: func(ctx context.Context, stackID string) error {
 			return run.queue.Enqueue(ctx, model.KindStack, stackID)
 		},
-		PublicURL: publicURL(cfg, run) + OrchestrationPrefix + "/v1",
+		PublicURL: engineURL,
 		Log:       log,
 	})
 	qopts := conductor.QueueOptions{MaxAttempts: cfg.MaxAttempts, Log: log, Registerer: reg}
@@ -165,12 +185,23 @@ func Start(ctx context.Context, cfg Config, comps Components, log *slog.Logger) 
 		Queue: run.queue, Projects: idSvc,
 	}, magnum.Options{Prefix: MagnumPrefix, AuthURI: run.AuthURL, ConductorHost: host, Log: log})
 
+	images, err := registry.New(registry.Options{
+		StorageDir:    filepath.Join(cfg.DataDir, "registry"),
+		Authenticator: registry.IdentityAuthenticator{Service: idSvc},
+		Log:           log.With("component", "registry"),
+	})
+	if err != nil {
+		return fail(err)
+	}
+	run.closers = append(run.closers, images.Close)
+
 	mux := http.NewServeMux()
+	mux.Handle(registry.Prefix, images)
 	mux.Handle(IdentityPrefix+"/", api.Instrument("identity", log, metrics, api.WriteKeystoneError,
 		http.StripPrefix(IdentityPrefix, identityapi.New(idSvc, identityapi.Options{BaseURL: run.URL + IdentityPrefix, Log: log}))))
 	mux.Handle(MagnumPrefix+"/", api.Instrument("magnum", log, metrics, api.WriteMagnumError, magnumAPI))
 	mux.Handle(MagnumPrefix, api.Instrument("magnum", log, metrics, api.WriteMagnumError, magnumAPI))
-	heatAPI := orchestrationapi.New(eng, st, validator, orchestrationapi.Options{Prefix: OrchestrationPrefix, AuthURI: run.AuthURL, Log: log})
+	heatAPI := orchestrationapi.New(eng, st, validator, orchestrationapi.Options{Prefix: OrchestrationPrefix, AuthURI: run.AuthURL, Log: log, Servers: servers(prov)})
 	mux.Handle(OrchestrationPrefix+"/", api.Instrument("orchestration", log, metrics, api.WriteHeatError, heatAPI))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
@@ -193,6 +224,14 @@ func Start(ctx context.Context, cfg Config, comps Components, log *slog.Logger) 
 	})
 	run.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() { run.served <- run.http.Serve(ln) }()
+	go publishImages(purgeCtx, cfg.CacheDir, images, log)
+	if run.machineLn != nil {
+		go func() {
+			if err := run.http.Serve(run.machineLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				log.Error("the API stopped serving machines", "address", run.machineLn.Addr().String(), "error", err)
+			}
+		}()
+	}
 	log.Info("slipway serving", "url", run.URL, "data_dir", cfg.DataDir, "database", dbKind(cfg))
 	return run, nil
 }
@@ -303,4 +342,16 @@ func publicURL(cfg Config, run *Running) string {
 		return run.URL
 	}
 	return strings.TrimRight(cfg.PublicURL, "/")
+}
+
+// publishImages pushes the images of every cached Kubernetes version into
+// the embedded registry. It builds nothing.
+func publishImages(ctx context.Context, cacheDir string, reg *registry.Registry, log *slog.Logger) {
+	cache, err := artifacts.New(artifacts.Options{Dir: cacheDir, Log: log})
+	if err == nil {
+		err = cache.PublishCached(ctx, reg)
+	}
+	if err != nil {
+		log.Warn("cannot publish cached images", "error", err)
+	}
 }

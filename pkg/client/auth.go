@@ -22,6 +22,9 @@ type session struct {
 	token     string
 	endpoint  string
 	projectID string
+	// orchestration is the project's orchestration endpoint, or "" when
+	// the catalog lists none.
+	orchestration string
 }
 
 // Token request and response bodies of POST /v3/auth/tokens.
@@ -195,12 +198,19 @@ func (c *Client) authenticate(ctx context.Context) (*session, error) {
 		s.endpoint = ep
 	}
 	s.endpoint = versionedEndpoint(s.endpoint)
+	s.orchestration, _ = findService(tr.Token.Catalog, c.cfg.Region, "orchestration")
+	s.orchestration = strings.TrimRight(s.orchestration, "/")
 	return s, nil
 }
 
 // findEndpoint returns the public container-infra URL in catalog.
 func findEndpoint(catalog []catalogService, region string) (string, error) {
-	for _, typ := range catalogTypes {
+	return findService(catalog, region, catalogTypes...)
+}
+
+// findService returns the public URL of the first of types in catalog.
+func findService(catalog []catalogService, region string, types ...string) (string, error) {
+	for _, typ := range types {
 		for _, svc := range catalog {
 			if svc.Type != typ {
 				continue
@@ -220,7 +230,7 @@ func findEndpoint(catalog []catalogService, region string) (string, error) {
 	if region != "" {
 		where = " in region " + region
 	}
-	return "", fmt.Errorf("the service catalog has no public %s endpoint%s", v1.ServiceType, where)
+	return "", fmt.Errorf("the service catalog has no public %s endpoint%s", types[0], where)
 }
 
 var versionSuffix = regexp.MustCompile(`/v\d+$`)

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -159,41 +158,15 @@ func startContainerd(t *testing.T, m *artifacts.Manifest, dir string, env []stri
 	if err := os.WriteFile(cfg, fmt.Appendf(nil, containerdConfig, dir), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	logf, err := os.Create(filepath.Join(dir, "containerd.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("unshare", "--mount", "--propagation", "private", "--", bin, "--config", cfg)
-	cmd.Env = append(env, "PATH="+filepath.Dir(bin)+":"+os.Getenv("PATH"))
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-		_ = logf.Close()
-		if t.Failed() {
-			if data, err := os.ReadFile(logf.Name()); err == nil {
-				t.Logf("containerd log:\n%s", tail(string(data), 40))
-			}
-		}
-	})
+	env = append(env, "PATH="+filepath.Dir(bin)+":"+os.Getenv("PATH"))
+	exited, logPath := startDaemon(t, dir, "containerd", env, "unshare", "--mount", "--propagation", "private", "--", bin, "--config", cfg)
 	sock := filepath.Join(dir, "containerd.sock")
 	ctr, _ := m.Binary("ctr")
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		select {
 		case <-exited:
-			data, _ := os.ReadFile(logf.Name())
+			data, _ := os.ReadFile(logPath)
 			t.Fatalf("containerd exited:\n%s", tail(string(data), 40))
 		default:
 		}

@@ -95,11 +95,21 @@ func daemon(t *testing.T, m *artifacts.Manifest, dir, binary string, args ...str
 	if err != nil {
 		t.Fatal(err)
 	}
-	logf, err := os.Create(filepath.Join(dir, binary+".log"))
+	startDaemon(t, dir, binary, nil, append([]string{bin}, args...)...)
+}
+
+// startDaemon runs argv with env (nil inherits this process's), its output
+// in dir/name.log, and stops it when the test ends: SIGTERM, then SIGKILL
+// after 10 s. It returns a channel closed when the process exits, and the
+// log's path.
+func startDaemon(t *testing.T, dir, name string, env []string, argv ...string) (<-chan struct{}, string) {
+	t.Helper()
+	logf, err := os.Create(filepath.Join(dir, name+".log"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, args...)
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env = env
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
@@ -118,10 +128,11 @@ func daemon(t *testing.T, m *artifacts.Manifest, dir, binary string, args ...str
 		_ = logf.Close()
 		if t.Failed() {
 			if data, err := os.ReadFile(logf.Name()); err == nil {
-				t.Logf("%s log:\n%s", binary, tail(string(data), 30))
+				t.Logf("%s log:\n%s", name, tail(string(data), 40))
 			}
 		}
 	})
+	return exited, logf.Name()
 }
 
 // freePort returns a loopback TCP port that was free a moment ago.

@@ -11,6 +11,7 @@ import (
 	"github.com/slipway/slipway/internal/api"
 	"github.com/slipway/slipway/internal/model"
 	"github.com/slipway/slipway/internal/orchestration/engine"
+	"github.com/slipway/slipway/internal/provider"
 	"github.com/slipway/slipway/internal/store"
 )
 
@@ -21,6 +22,9 @@ type Options struct {
 	// AuthURI is the identity endpoint named in 401 responses.
 	AuthURI string
 	Log     *slog.Logger
+	// Servers answers the server routes (a server's live state and console
+	// log); nil in a process that runs no infrastructure provider.
+	Servers provider.Servers
 }
 
 // Server is the orchestration API.
@@ -87,6 +91,8 @@ func (s *Server) routes() {
 	// signal token (what curl_cli sends), so they check credentials here.
 	s.handle("POST "+stack+"/resources/{resource}/signal", s.signal, false)
 	s.handle("POST /v1/{project}/validate", s.validate, true)
+	s.handle("GET /v1/{project}/servers/{server}", s.showServer, true)
+	s.handle("GET /v1/{project}/servers/{server}/log", s.serverLog, true)
 }
 
 // ServeHTTP strips the prefix and trailing slashes and dispatches.

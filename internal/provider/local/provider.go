@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 
 	"github.com/slipway/slipway/internal/model"
+	"github.com/slipway/slipway/internal/provider"
 	"github.com/slipway/slipway/internal/provider/local/lb"
 	"github.com/slipway/slipway/internal/provider/local/machine"
 	"github.com/slipway/slipway/internal/provider/local/network"
@@ -75,8 +76,9 @@ type Provider struct {
 	vols     *volume.Manager
 }
 
-// New builds the provider. It needs root. It changes nothing on the host
-// beyond creating its state directories: call Reconcile next.
+// New builds the provider. It needs root: without, the error wraps
+// provider.ErrUnsupported. It changes nothing on the host beyond creating
+// its state directories: call Reconcile next.
 func New(ctx context.Context, opts Options) (*Provider, error) {
 	if opts.DataDir == "" || opts.Store == nil {
 		return nil, fmt.Errorf("new local provider: %w", model.Invalidf("a data directory and a store are required"))
@@ -102,6 +104,9 @@ func New(ctx context.Context, opts Options) (*Provider, error) {
 	if p.machines, err = machine.New(ctx, machine.Config{
 		StateDir: state, Command: opts.NodeCommand, CgroupRoot: opts.CgroupRoot, Log: opts.Log,
 	}); err != nil {
+		if errors.Is(err, machine.ErrUnsupported) {
+			return nil, fmt.Errorf("new local provider: %w: %w", provider.ErrUnsupported, err)
+		}
 		return nil, fmt.Errorf("new local provider: %w", err)
 	}
 	if p.net, err = network.New(ctx, network.Options{
@@ -110,8 +115,12 @@ func New(ctx context.Context, opts Options) (*Provider, error) {
 	}); err != nil {
 		return nil, fmt.Errorf("new local provider: %w", err)
 	}
+	lbDir := filepath.Join(state, "lb")
+	if err := os.MkdirAll(lbDir, 0o700); err != nil {
+		return nil, fmt.Errorf("new local provider: %w", err)
+	}
 	if p.lbs, err = lb.New(ctx, lb.Options{
-		Store: opts.Store, Ports: p.net, StateDir: filepath.Join(state, "lb"),
+		Store: opts.Store, Ports: p.net, StateDir: lbDir,
 		HAProxy: opts.HAProxy, Prefix: opts.Prefix, Logger: opts.Log,
 	}); err != nil {
 		return nil, fmt.Errorf("new local provider: %w", err)

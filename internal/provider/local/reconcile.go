@@ -26,14 +26,16 @@ type Report struct {
 // known holds the physical id of every resource the store knows (and of
 // every resource a replacement still has to delete). In order, it:
 //
-//  1. makes sure the public network and the host's address on it exist;
+//  1. makes sure the public network and the host's address on it exist,
+//     and brings back the recorded networks and routers (after a host
+//     reboot nothing of them is left);
 //  2. adopts the machines, and removes those that no known server owns
 //     and the leftovers of a create or delete that a crash interrupted;
-//  3. removes router interfaces, floating IP associations, server groups,
-//     volume attachments and volumes that no known resource owns;
-//  4. adopts the networks, routers, ports, security groups and floating
-//     IPs, removing those that nothing known owns (namespaces, bridges,
-//     veths and nftables tables go with them);
+//  3. removes volume attachments and volumes that no known resource owns;
+//  4. removes the networks, subnets, routers, ports, security groups and
+//     floating IPs that nothing known owns (namespaces, bridges, veths and
+//     nftables tables go with them), then the router interfaces, floating
+//     IP associations and server groups;
 //  5. adopts the load balancers (HAProxy keeps running, or starts again)
 //     and removes those, and their listeners, pools, members and health
 //     monitors, that nothing known owns;
@@ -52,6 +54,9 @@ func (p *Provider) Reconcile(ctx context.Context, known map[string]bool) (*Repor
 	}
 	rep := &Report{}
 	var errs []error
+	// The networks come back first (after a reboot nothing of them is
+	// left), so that removing what is unknown finds them as recorded.
+	errs = append(errs, p.net.Adopt(ctx))
 	adopted, err := p.machines.Adopt(ctx)
 	errs = append(errs, err)
 	var stopped []string
@@ -75,9 +80,9 @@ func (p *Provider) Reconcile(ctx context.Context, known map[string]bool) (*Repor
 			rep.Removed = append(rep.Removed, id)
 		}
 	}
-	errs = append(errs, p.forgetRecords(ctx, known))
 	errs = append(errs, p.vols.Reconcile(ctx, known))
 	errs = append(errs, p.net.Reconcile(ctx, known))
+	errs = append(errs, p.forgetRecords(ctx, known))
 	errs = append(errs, p.lbs.Reconcile(ctx, known))
 	errs = append(errs, p.pruneLoadBalancers(ctx, known))
 	for _, id := range stopped {
@@ -108,8 +113,8 @@ const bootTimeout = 30 * time.Second
 
 // forgetRecords removes what the provider's own records describe when no
 // known resource owns them: floating IP associations, router interfaces
-// and server groups, and the floating IPs that no known resource owns,
-// which router interfaces cannot go before.
+// and server groups. It runs after the network manager's Reconcile, which
+// removed the floating IPs and routers that nothing known owns.
 func (p *Provider) forgetRecords(ctx context.Context, known map[string]bool) error {
 	var errs []error
 	fas, err := listRecords[fipAssociation](ctx, p, kindFIPAssociation)
@@ -123,12 +128,6 @@ func (p *Provider) forgetRecords(ctx context.Context, known map[string]bool) err
 			continue
 		}
 		errs = append(errs, p.deleteRecord(ctx, kindFIPAssociation, id))
-	}
-	// Floating IPs go before router interfaces, which they need.
-	for _, f := range p.net.ListFloatingIPs(ctx) {
-		if !known[f.ID] {
-			errs = append(errs, p.net.DeleteFloatingIP(ctx, f.ID))
-		}
 	}
 	ris, err := listRecords[routerInterface](ctx, p, kindRouterInterface)
 	errs = append(errs, err)
@@ -223,4 +222,11 @@ func (p *Provider) Teardown(ctx context.Context) error {
 		errs = append(errs, fmt.Errorf("remove provider state: %w", err))
 	}
 	return errors.Join(errs...)
+}
+
+// Start is Reconcile for a Slipway process that starts: it runs before the
+// process takes any work, and its report goes to the log.
+func (p *Provider) Start(ctx context.Context, known map[string]bool) error {
+	_, err := p.Reconcile(ctx, known)
+	return err
 }

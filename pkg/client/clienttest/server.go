@@ -29,6 +29,10 @@ const (
 // MagnumPrefix is the path of the fake Magnum endpoint on the server.
 const MagnumPrefix = "/container-infra/v1"
 
+// OrchestrationPrefix is the path of the fake orchestration endpoint, with
+// the project's id, as the catalog lists it.
+const OrchestrationPrefix = "/orchestration/v1/" + ProjectID
+
 // Request is one request the fake Magnum endpoint received.
 type Request struct {
 	Method string
@@ -48,9 +52,10 @@ func (r Request) String() string {
 	return r.Method + " " + r.Path + "?" + r.Query
 }
 
-// Server is a fake identity v3 token endpoint plus a Magnum endpoint whose
-// routes the test registers with Handle. Magnum requests need a token the
-// identity endpoint issued.
+// Server is a fake identity v3 token endpoint plus a Magnum endpoint and an
+// orchestration endpoint whose routes the test registers with Handle and
+// HandleOrchestration. Their requests need a token the identity endpoint
+// issued.
 type Server struct {
 	*httptest.Server
 
@@ -69,7 +74,8 @@ func NewServer(t testing.TB) *Server {
 	s := &Server{mux: http.NewServeMux(), handlers: map[string]http.HandlerFunc{}, tokens: map[string]bool{}}
 	root := http.NewServeMux()
 	root.HandleFunc("POST /identity/v3/auth/tokens", s.issueToken)
-	root.Handle(MagnumPrefix+"/", s.magnum(s.mux))
+	root.Handle(MagnumPrefix+"/", s.checked(MagnumPrefix, s.mux))
+	root.Handle(OrchestrationPrefix+"/", s.checked(OrchestrationPrefix, s.mux))
 	s.Server = httptest.NewServer(root)
 	t.Cleanup(s.Close)
 	return s
@@ -91,12 +97,21 @@ func (s *Server) Config() *client.Config {
 // Handle registers a Magnum route. pattern is an http.ServeMux pattern whose
 // path is relative to the /v1 endpoint, such as "GET /clusters/{id}". A
 // later Handle of the same pattern replaces the handler.
-func (s *Server) Handle(pattern string, h http.HandlerFunc) {
+func (s *Server) Handle(pattern string, h http.HandlerFunc) { s.handle(MagnumPrefix, pattern, h) }
+
+// HandleOrchestration registers an orchestration route, its path relative
+// to the project's endpoint, such as "GET /servers/{id}/log". Requests to
+// it are recorded with that relative path too.
+func (s *Server) HandleOrchestration(pattern string, h http.HandlerFunc) {
+	s.handle(OrchestrationPrefix, pattern, h)
+}
+
+func (s *Server) handle(prefix, pattern string, h http.HandlerFunc) {
 	method, path, ok := strings.Cut(pattern, " ")
 	if !ok {
 		method, path = "", pattern
 	}
-	full := MagnumPrefix + path
+	full := prefix + path
 	if method != "" {
 		full = method + " " + full
 	}
@@ -130,7 +145,7 @@ func (s *Server) Auths() []string {
 	return append([]string(nil), s.auths...)
 }
 
-// Requests returns the Magnum requests received so far.
+// Requests returns the Magnum and orchestration requests received so far.
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -218,14 +233,16 @@ func (s *Server) issueToken(w http.ResponseWriter, r *http.Request) {
 		"catalog": []map[string]any{
 			{"type": "identity", "name": "keystone", "endpoints": endpoint(s.URL + "/identity/v3")},
 			{"type": v1.ServiceType, "name": "magnum", "endpoints": endpoint(s.URL + MagnumPrefix)},
+			{"type": "orchestration", "name": "heat", "endpoints": endpoint(s.URL + OrchestrationPrefix)},
 		},
 	}}
 	w.Header().Set("X-Subject-Token", token)
 	WriteJSON(w, http.StatusCreated, body)
 }
 
-// magnum checks the token and records the request.
-func (s *Server) magnum(next http.Handler) http.Handler {
+// checked checks the token and records the request, its path relative to
+// prefix.
+func (s *Server) checked(prefix string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		r.Body = io.NopCloser(strings.NewReader(string(body)))
@@ -233,7 +250,7 @@ func (s *Server) magnum(next http.Handler) http.Handler {
 		valid := s.tokens[r.Header.Get("X-Auth-Token")]
 		s.requests = append(s.requests, Request{
 			Method: r.Method,
-			Path:   strings.TrimPrefix(r.URL.EscapedPath(), MagnumPrefix),
+			Path:   strings.TrimPrefix(r.URL.EscapedPath(), prefix),
 			Query:  r.URL.RawQuery,
 			Header: r.Header.Clone(),
 			Body:   string(body),

@@ -222,7 +222,7 @@ func TestQuotaExceeded(t *testing.T) {
 	}
 	_, c, _ := sam.do("GET", "/v1/clusters/"+created["uuid"].(string), nil)
 	pid := c["project_id"].(string)
-	status, body, _ = admin.do("POST", "/v1/quotas", map[string]any{"project_id": pid, "resource": "Cluster", "hard_limit": 1})
+	status, body, _ := admin.do("POST", "/v1/quotas", map[string]any{"project_id": pid, "resource": "Cluster", "hard_limit": 1})
 	if status != 201 {
 		t.Fatalf("quota create: %d %v", status, body)
 	}

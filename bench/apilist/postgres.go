@@ -48,22 +48,22 @@ func (d *database) Drop() error {
 }
 
 // BackendCPU returns the CPU time used so far by the PostgreSQL backends
-// that serve the database: the server's share of the database's work. A
-// backend that exits meanwhile takes its time with it, so callers compare
-// two readings over a short run during which the server's pool is stable.
-func (d *database) BackendCPU(ctx context.Context) (time.Duration, error) {
+// that serve the database, the server's share of the database's work, and
+// their process ids. A backend that exits takes its time with it, so two
+// readings compare only when they name the same backends.
+func (d *database) BackendCPU(ctx context.Context) (time.Duration, []int32, error) {
 	conn, err := pgx.Connect(ctx, d.admin)
 	if err != nil {
-		return 0, fmt.Errorf("connect to PostgreSQL: %w", err)
+		return 0, nil, fmt.Errorf("connect to PostgreSQL: %w", err)
 	}
 	defer conn.Close(context.Background())
-	rows, err := conn.Query(ctx, "SELECT pid FROM pg_stat_activity WHERE datname = $1", d.name)
+	rows, err := conn.Query(ctx, "SELECT pid FROM pg_stat_activity WHERE datname = $1 ORDER BY pid", d.name)
 	if err != nil {
-		return 0, fmt.Errorf("list the backends of %s: %w", d.name, err)
+		return 0, nil, fmt.Errorf("list the backends of %s: %w", d.name, err)
 	}
 	pids, err := pgx.CollectRows(rows, pgx.RowTo[int32])
 	if err != nil {
-		return 0, fmt.Errorf("list the backends of %s: %w", d.name, err)
+		return 0, nil, fmt.Errorf("list the backends of %s: %w", d.name, err)
 	}
 	var total time.Duration
 	for _, pid := range pids {
@@ -72,7 +72,7 @@ func (d *database) BackendCPU(ctx context.Context) (time.Duration, error) {
 			total += t
 		}
 	}
-	return total, nil
+	return total, pids, nil
 }
 
 // adminExec runs one statement on a connection of its own to admin.

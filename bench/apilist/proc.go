@@ -182,6 +182,8 @@ func selfCPU() time.Duration {
 type cpuSnapshot struct {
 	at                        time.Time
 	machine, server, db, self time.Duration
+	// backends are the process ids of the PostgreSQL backends in db.
+	backends []int32
 }
 
 // snapshotCPU reads the CPU times; server is 0 when pid is, and db when db
@@ -190,7 +192,7 @@ func snapshotCPU(ctx context.Context, pid int, db *database) (cpuSnapshot, error
 	var s cpuSnapshot
 	var err error
 	if db != nil {
-		if s.db, err = db.BackendCPU(ctx); err != nil {
+		if s.db, s.backends, err = db.BackendCPU(ctx); err != nil {
 			return s, err
 		}
 	}

@@ -39,6 +39,9 @@ type row struct {
 	// DBCPU is the CPU time the PostgreSQL backends serving the server
 	// used; 0 on SQLite, which runs inside the server.
 	DBCPU time.Duration
+	// DBChurn says the server opened or closed PostgreSQL connections
+	// during the run, so that DBCPU is unknown and counted in OtherCPU.
+	DBChurn bool
 	// OtherCPU is the CPU time every other process of the machine used.
 	OtherCPU time.Duration
 	// Wall is how long the run took, CPU accounting included.
@@ -119,7 +122,10 @@ func (r *report) write(out io.Writer) error {
 		cpu := "-"
 		if ok := x.Requests - x.Errors; ok > 0 && server > 0 {
 			cpu = ms(server / time.Duration(ok))
-			if x.DBCPU > 0 {
+			switch {
+			case x.DBChurn:
+				cpu += " (db unknown: connections churned)"
+			case x.DBCPU > 0:
 				cpu += " (db " + ms(x.DBCPU/time.Duration(ok)) + ")"
 			}
 		}

@@ -69,8 +69,10 @@ type process struct {
 
 // startProcess runs `slipway serve` and waits until it prints its URL.
 func startProcess(ctx context.Context, opts serveOptions) (*process, error) {
+	// The benchmark measures the API: no infrastructure provider, which
+	// would set up a public network on the host and leave it there.
 	args := []string{"serve", "--data-dir", opts.DataDir, "--listen", "127.0.0.1:0",
-		"--admin-password", opts.AdminPassword}
+		"--admin-password", opts.AdminPassword, "--provider", "none"}
 	if opts.Database != "" {
 		args = append(args, "--db", opts.Database)
 	}

@@ -10,14 +10,13 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 
-	"github.com/slipway/slipway/internal/node"
+	"github.com/slipway/slipway/bench/internal/measure"
 	"github.com/slipway/slipway/internal/provider/local/leakcheck"
 	"github.com/slipway/slipway/internal/provider/local/machine"
 )
@@ -31,14 +30,7 @@ type options struct {
 }
 
 func main() {
-	if len(os.Args) > 1 && os.Args[1] == "node" {
-		cmd := node.Command()
-		cmd.SetArgs(os.Args[2:])
-		if err := cmd.Execute(); err != nil {
-			os.Exit(1)
-		}
-		return
-	}
+	measure.ServeAgent()
 	var o options
 	fs := flag.NewFlagSet("machines", flag.ExitOnError)
 	fs.StringVar(&o.agent, "agent", "", "slipway binary whose `node` command is the agent (default: this program)")
@@ -105,8 +97,8 @@ func run(ctx context.Context, o options, out io.Writer) error {
 		}
 		del = append(del, time.Since(t0))
 	}
-	fmt.Fprintf(out, "create -> ACTIVE, one at a time (%d runs): %s   (target <= 300ms)\n", o.runs, summary(up))
-	fmt.Fprintf(out, "delete, one at a time:                     %s\n", summary(del))
+	fmt.Fprintf(out, "create -> ACTIVE, one at a time (%d runs): %s   (target <= 300ms)\n", o.runs, measure.Summary(up))
+	fmt.Fprintf(out, "delete, one at a time:                     %s\n", measure.Summary(del))
 
 	// 2. n machines in parallel.
 	t0 := time.Now()
@@ -117,7 +109,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "%d machines in parallel, all ACTIVE:       %s   (target <= 3s; each %s)\n", o.parallel, ms(wall), summary(each))
+	fmt.Fprintf(out, "%d machines in parallel, all ACTIVE:       %s   (target <= 3s; each %s)\n", o.parallel, measure.Ms(wall), measure.Summary(each))
 
 	// 3. Memory of idle machines.
 	select {
@@ -136,7 +128,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	}); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "delete of %d machines in parallel:         %s   (target <= 2s)\n", o.parallel, ms(time.Since(t0)))
+	fmt.Fprintf(out, "delete of %d machines in parallel:         %s   (target <= 2s)\n", o.parallel, measure.Ms(time.Since(t0)))
 	after, err := leakcheck.Snapshot(ctx, scopes...)
 	if err != nil {
 		return err
@@ -195,8 +187,8 @@ func memory(ctx context.Context, m *machine.Manager, out io.Writer, cgRoot strin
 		if mach.InitPID == 0 {
 			continue
 		}
-		p, r := smaps(mach.InitPID)
-		pss, rss, anon = append(pss, p), append(rss, r), append(anon, rssAnon(mach.InitPID))
+		p, r := measure.Smaps(mach.InitPID)
+		pss, rss, anon = append(pss, p), append(rss, r), append(anon, measure.RSSAnon(mach.InitPID))
 		if b, err := os.ReadFile(filepath.Join("/sys/fs/cgroup/memory", cgRoot, mach.ID, "memory.usage_in_bytes")); err == nil {
 			v, _ := strconv.ParseFloat(strings.TrimSpace(string(b)), 64)
 			cg = append(cg, v/(1<<20))
@@ -209,71 +201,13 @@ func memory(ctx context.Context, m *machine.Manager, out io.Writer, cgRoot strin
 	var st runtime.MemStats
 	runtime.ReadMemStats(&st)
 	fmt.Fprintf(out, "idle machine memory (%d machines):\n", len(pss))
-	fmt.Fprintf(out, "  agent RssAnon       %s MiB   (its own memory; target <= 15 MiB with bookkeeping)\n", fsum(anon))
-	fmt.Fprintf(out, "  agent PSS           %s MiB   (binary pages shared among the agents)\n", fsum(pss))
-	fmt.Fprintf(out, "  agent RSS           %s MiB   (binary pages counted in full)\n", fsum(rss))
+	fmt.Fprintf(out, "  agent RssAnon       %s MiB   (its own memory; target <= 15 MiB with bookkeeping)\n", measure.Figures(anon))
+	fmt.Fprintf(out, "  agent PSS           %s MiB   (binary pages shared among the agents)\n", measure.Figures(pss))
+	fmt.Fprintf(out, "  agent RSS           %s MiB   (binary pages counted in full)\n", measure.Figures(rss))
 	if len(cg) > 0 {
-		fmt.Fprintf(out, "  cgroup charge       %s MiB   (includes page cache the machine touched)\n", fsum(cg))
+		fmt.Fprintf(out, "  cgroup charge       %s MiB   (includes page cache the machine touched)\n", measure.Figures(cg))
 	}
 	fmt.Fprintf(out, "  manager heap        %.2f MiB in all (%.1f KiB per machine)\n",
 		float64(st.HeapInuse)/(1<<20), float64(st.HeapInuse)/1024/float64(max(len(pss), 1)))
 	return nil
 }
-
-// smaps returns a process's PSS and RSS in MiB.
-func smaps(pid int) (pss, rss float64) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps_rollup", pid))
-	if err != nil {
-		return 0, 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		f := strings.Fields(line)
-		if len(f) < 2 {
-			continue
-		}
-		v, _ := strconv.ParseFloat(f[1], 64)
-		switch f[0] {
-		case "Pss:":
-			pss = v / 1024
-		case "Rss:":
-			rss = v / 1024
-		}
-	}
-	return pss, rss
-}
-
-// rssAnon returns a process's anonymous resident memory in MiB.
-func rssAnon(pid int) float64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(line); len(f) >= 2 && f[0] == "RssAnon:" {
-			v, _ := strconv.ParseFloat(f[1], 64)
-			return v / 1024
-		}
-	}
-	return 0
-}
-
-func summary(ds []time.Duration) string {
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	return fmt.Sprintf("median %s, min %s, max %s", ms(s[len(s)/2]), ms(s[0]), ms(s[len(s)-1]))
-}
-
-func fsum(v []float64) string {
-	if len(v) == 0 {
-		return "-"
-	}
-	s := slices.Clone(v)
-	slices.Sort(s)
-	var total float64
-	for _, x := range s {
-		total += x
-	}
-	return fmt.Sprintf("mean %.1f, min %.1f, max %.1f", total/float64(len(s)), s[0], s[len(s)-1])
-}
-
-func ms(d time.Duration) string { return fmt.Sprintf("%.0fms", float64(d)/float64(time.Millisecond)) }

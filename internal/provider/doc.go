@@ -1,4 +1,6 @@
-// Package provider defines the infrastructure provider contract: the
+// Package provider defines the infrastructure provider contracts: the
 // catalogue of images, flavors and networks that templates are validated
-// against. Implementations live in child packages.
+// against, and Servers, a provider's live view of its servers.
+// Implementations live in child packages; providertest is the conformance
+// suite each of them passes.
 package provider

@@ -134,7 +134,20 @@ func (h *host) checkLeaks(before *leakcheck.State, when string) {
 		if err != nil {
 			h.t.Fatal(err)
 		}
-		diff := leakcheck.Diff(before, after)
+		var diff []string
+		for _, d := range leakcheck.Diff(before, after) {
+			switch {
+			case strings.Contains(d, " serve --data-dir "+h.dir+" "):
+				// Slipway itself: the test restarts it.
+			case strings.HasPrefix(d[2:], string(leakcheck.Processes)+" ") && !strings.Contains(d, h.dir):
+				// Another package's test: every process this Slipway
+				// leaves (a machine's agent, HAProxy) names its data
+				// directory, and a machine's other processes die with
+				// its agent.
+			default:
+				diff = append(diff, d)
+			}
+		}
 		if len(diff) == 0 {
 			return
 		}
@@ -272,7 +285,9 @@ func (p *serveProcess) stop(t *testing.T) {
 		}
 	case <-time.After(time.Minute):
 		_ = p.cmd.Process.Kill()
-		<-p.done
+		if err := <-p.done; err == nil {
+			t.Log("slipway serve exited cleanly after SIGKILL")
+		}
 		t.Errorf("slipway serve did not stop on SIGTERM")
 	}
 }
@@ -290,7 +305,9 @@ func (h *host) crash() {
 	if err := h.serve.cmd.Process.Kill(); err != nil {
 		h.t.Fatal(err)
 	}
-	<-h.serve.done
+	if err := <-h.serve.done; err == nil {
+		h.t.Fatal("slipway serve exited cleanly after SIGKILL")
+	}
 	h.serve = nil
 }
 
@@ -338,6 +355,18 @@ func stackTemplate(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// createWeb creates the stack under name, waits for it to complete
+// and for its floating IP to answer from its three servers, and returns the
+// floating IP's URL.
+func (h *host) createWeb(name string) string {
+	h.t.Helper()
+	h.openstack("stack", "create", "-t", stackTemplate(h.t), name)
+	h.awaitStack(name, "CREATE_COMPLETE", 3*time.Minute)
+	url := h.floatingURL(name)
+	h.awaitHostnames(url, webNames(0, 1, 2), 30*time.Second)
+	return url
 }
 
 // awaitStack polls the stack's status until it is want.

@@ -49,10 +49,7 @@ func TestLoadBalancedStack(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	h.openstack("stack", "create", "-t", stackTemplate(t), "web")
-	h.awaitStack("web", "CREATE_COMPLETE", 3*time.Minute)
-	url := h.floatingURL("web")
-	h.awaitHostnames(url, webNames(0, 1, 2), 30*time.Second)
+	url := h.createWeb("web")
 
 	servers := h.servers("web")
 	if len(servers) != 3 {

@@ -326,10 +326,7 @@ func (s serverPlugin) Attributes(ctx context.Context, r *resources.Resource) (ma
 		consoles["log"] = strings.TrimRight(s.p.opts.APIURL, "/") + "/" + url.PathEscape(r.Stack.ProjectID) +
 			"/servers/" + url.PathEscape(r.PhysicalID) + "/log"
 	}
-	tags := []any{}
-	for _, t := range list(r.Properties, "tags") {
-		tags = append(tags, t)
-	}
+	tags := append([]any{}, list(r.Properties, "tags")...)
 	return map[string]any{
 		"addresses": addresses, "networks": networks, "first_address": first,
 		"instance_name": "instance-" + shortID(r.PhysicalID), "accessIPv4": "", "accessIPv6": "",

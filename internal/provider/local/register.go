@@ -2,6 +2,7 @@ package local
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/slipway/slipway/internal/orchestration/resources"
 	"github.com/slipway/slipway/internal/orchestration/resources/schema"
@@ -37,12 +38,13 @@ func (p *Provider) plugins() map[string]resources.Plugin {
 	}
 }
 
-// Types lists the resource types the provider implements.
+// Types lists the resource types the provider implements, sorted.
 func (p *Provider) Types() []string {
 	out := make([]string, 0, len(p.plugins()))
 	for t := range p.plugins() {
 		out = append(out, t)
 	}
+	slices.Sort(out)
 	return out
 }
 

@@ -17,13 +17,15 @@ import (
 func TestJoinsGivenNetns(t *testing.T) {
 	needRoot(t)
 	ctx := t.Context()
+	// The manager holds the host's leak-check lock: the namespace is made
+	// under it, so that no other package's leak check sees it.
+	m := newManager(t, testConfig(t))
 	name := fmt.Sprintf("slipway-test-%d", os.Getpid())
 	if out, err := exec.Command("ip", "netns", "add", name).CombinedOutput(); err != nil {
 		t.Skipf("ip netns add: %v: %s", err, out)
 	}
 	path := "/run/netns/" + name
 	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", name).Run() })
-	m := newManager(t, testConfig(t))
 	if _, err := m.Create(ctx, Spec{ID: "joined", Name: "joined", Flavor: Flavor{VCPUs: 1, MemoryMiB: 128}, NetnsPath: path,
 		UserData: []byte("#!/bin/sh\nbusybox httpd -p 127.0.0.1:8081 -h /etc\n")}); err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"github.com/google/nftables"
+	mdnetlink "github.com/mdlayher/netlink"
 	"github.com/vishvananda/netlink"
 	vnetns "github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
@@ -39,9 +40,38 @@ func (h *nsHandles) Close() {
 	h.ns.Close()
 }
 
+// nftBuffer is the send and receive buffer of an nftables connection. A
+// bridge table re-rendered for a network with dozens of ports is hundreds
+// of rules sent in one batch, and the kernel acknowledges every message of
+// it: the default buffers (wmem_default, rmem_default) refuse the batch
+// (EMSGSIZE) or overflow with the acknowledgements (ENOBUFS, although the
+// batch was committed).
+const nftBuffer = 32 << 20
+
+// ackBuffer sizes a netlink socket's buffers to nftBuffer, beyond
+// wmem_max and rmem_max (Slipway runs as root).
+func ackBuffer(c *mdnetlink.Conn) error {
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return fmt.Errorf("netlink socket: %w", err)
+	}
+	var serr error
+	if err := rc.Control(func(fd uintptr) {
+		serr = errors.Join(
+			unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_SNDBUFFORCE, nftBuffer),
+			unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, nftBuffer))
+	}); err != nil {
+		return fmt.Errorf("netlink socket: %w", err)
+	}
+	if serr != nil {
+		return fmt.Errorf("size the netlink buffers: %w", serr)
+	}
+	return nil
+}
+
 // nft returns an nftables connection into the namespace.
 func (h *nsHandles) nft() (*nftables.Conn, error) {
-	c, err := nftables.New(nftables.WithNetNSFd(int(h.ns)))
+	c, err := nftables.New(nftables.WithNetNSFd(int(h.ns)), nftables.WithSockOptions(ackBuffer))
 	if err != nil {
 		return nil, fmt.Errorf("nftables: %w", err)
 	}

@@ -330,3 +330,33 @@ func TestReconcileRemovesLeftovers(t *testing.T) {
 		t.Errorf("the external network went: %v", err)
 	}
 }
+
+// TestManyPortsOnOneNetwork plugs dozens of ports with security groups
+// into one network: the bridge table is re-rendered with each, hundreds of
+// rules whose acknowledgements must fit the netlink socket, and the last
+// port still reaches the first.
+func TestManyPortsOnOneNetwork(t *testing.T) {
+	e := newEnv(t, 5)
+	ctx := t.Context()
+	e.lan("n1", "10.62.5.0/24")
+	must[network.SecurityGroup](t)(e.m.CreateSecurityGroup(ctx, network.SecurityGroup{ID: "web", Rules: []network.Rule{
+		{Direction: network.Ingress, Protocol: "tcp", PortRangeMin: 8080, PortRangeMax: 8080},
+		{Direction: network.Ingress, Protocol: "icmp"},
+		{Direction: network.Ingress, RemoteGroupID: "web"},
+		{Direction: network.Egress},
+	}}))
+	const n = 40
+	var first, last string
+	var firstIP netip.Addr
+	for i := range n {
+		path, ip := e.machine(fmt.Sprintf("m%d", i), "n1", "web")
+		if i == 0 {
+			first, firstIP = path, ip
+		}
+		last = path
+	}
+	nettest.Serve(t, first, 8080, "first")
+	if got, err := nettest.Get(ctx, last, url(firstIP, 8080)); err != nil || got != "first" {
+		t.Fatalf("last -> first:8080 among %d ports: %q, %v", n, got, err)
+	}
+}

@@ -15,7 +15,7 @@ import (
 )
 
 func hostNFT() (*nftables.Conn, error) {
-	c, err := nftables.New()
+	c, err := nftables.New(nftables.WithSockOptions(ackBuffer))
 	if err != nil {
 		return nil, fmt.Errorf("nftables: %w", err)
 	}

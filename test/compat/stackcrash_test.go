@@ -126,7 +126,9 @@ func kill(t *testing.T, p *serveProcess) {
 	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	_ = <-p.done
+	if err := <-p.done; err == nil {
+		t.Fatal("a killed slipway serve exited cleanly")
+	}
 }
 
 // TestStackResumesAfterCrash kills the real server process in the middle

@@ -879,7 +879,9 @@ outputs:
 		<-f.counted.hanging
 	}
 	cancel()
-	_ = <-errc
+	if err := <-errc; err == nil {
+		t.Fatal("a reconcile cancelled mid-create reported success")
+	}
 	f.counted.crashing.Store(false)
 	st = f.reconcile(t, st.UUID)
 	wantStatus(t, st, "CREATE_COMPLETE")

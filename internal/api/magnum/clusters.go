@@ -141,19 +141,20 @@ func (s *Server) listClusters(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	clusters, err := store.List[model.Cluster](r.Context(), s.deps.Store, clusterQuery(sub, p.query()))
-	if err != nil {
-		return markerNotFound(err, p)
-	}
-	out := v1.ClusterList{Clusters: make([]v1.ClusterSummary, 0, len(clusters))}
-	for _, c := range clusters {
-		out.Clusters = append(out.Clusters, clusterSummary(s, r, c))
-	}
-	if n := len(clusters); n > 0 {
-		out.Next = s.next(r, "clusters", p, n, clusters[n-1].UUID)
-	}
-	api.WriteJSON(w, http.StatusOK, out)
-	return nil
+	return s.cachedList(w, r, "clusters", sub, listKinds, func() (any, error) {
+		clusters, err := store.List[model.Cluster](r.Context(), s.deps.Store, clusterQuery(sub, p.query()))
+		if err != nil {
+			return nil, markerNotFound(err, p)
+		}
+		out := v1.ClusterList{Clusters: make([]v1.ClusterSummary, 0, len(clusters))}
+		for _, c := range clusters {
+			out.Clusters = append(out.Clusters, clusterSummary(s, r, c))
+		}
+		if n := len(clusters); n > 0 {
+			out.Next = s.next(r, "clusters", p, n, clusters[n-1].UUID)
+		}
+		return out, nil
+	})
 }
 
 func (s *Server) listClustersDetail(w http.ResponseWriter, r *http.Request) error {
@@ -165,25 +166,26 @@ func (s *Server) listClustersDetail(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	clusters, err := store.List[model.Cluster](r.Context(), s.deps.Store, clusterQuery(sub, p.query()))
-	if err != nil {
-		return markerNotFound(err, p)
-	}
-	templates := map[string]*model.ClusterTemplate{}
-	out := v1.ClusterDetailList{Clusters: make([]v1.Cluster, 0, len(clusters))}
-	for _, c := range clusters {
-		t, ok := templates[c.ClusterTemplateID]
-		if !ok {
-			t, _ = store.Get[model.ClusterTemplate](r.Context(), s.deps.Store, c.ClusterTemplateID)
-			templates[c.ClusterTemplateID] = t
+	return s.cachedList(w, r, "clusters/detail", sub, listKinds, func() (any, error) {
+		clusters, err := store.List[model.Cluster](r.Context(), s.deps.Store, clusterQuery(sub, p.query()))
+		if err != nil {
+			return nil, markerNotFound(err, p)
 		}
-		out.Clusters = append(out.Clusters, s.clusterToWire(r, c, t, false, nil))
-	}
-	if n := len(clusters); n > 0 {
-		out.Next = s.next(r, "clusters/detail", p, n, clusters[n-1].UUID)
-	}
-	api.WriteJSON(w, http.StatusOK, out)
-	return nil
+		templates := map[string]*model.ClusterTemplate{}
+		out := v1.ClusterDetailList{Clusters: make([]v1.Cluster, 0, len(clusters))}
+		for _, c := range clusters {
+			t, ok := templates[c.ClusterTemplateID]
+			if !ok {
+				t, _ = store.Get[model.ClusterTemplate](r.Context(), s.deps.Store, c.ClusterTemplateID)
+				templates[c.ClusterTemplateID] = t
+			}
+			out.Clusters = append(out.Clusters, s.clusterToWire(r, c, t, false, nil))
+		}
+		if n := len(clusters); n > 0 {
+			out.Next = s.next(r, "clusters/detail", p, n, clusters[n-1].UUID)
+		}
+		return out, nil
+	})
 }
 
 func (s *Server) getCluster(w http.ResponseWriter, r *http.Request) error {

@@ -52,6 +52,8 @@ type Server struct {
 	opts    Options
 	mux     *http.ServeMux
 	started time.Time
+	// lists caches list answers.
+	lists *listCache
 }
 
 // New returns the Magnum API handler. It serves paths under opts.Prefix.
@@ -62,7 +64,7 @@ func New(deps Deps, opts Options) *Server {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	s := &Server{deps: deps, opts: opts, mux: http.NewServeMux()}
+	s := &Server{deps: deps, opts: opts, mux: http.NewServeMux(), lists: newListCache(listCacheBytes)}
 	s.started = opts.Now()
 	s.routes()
 	return s

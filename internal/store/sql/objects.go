@@ -27,6 +27,26 @@ type writer struct {
 	q   querier
 	d   *dialect
 	box *secrets.Box
+	// s is the store, on the writer of the store itself; nil in a
+	// transaction.
+	s *Store
+	// written collects the kinds a transaction wrote, whose generations
+	// it bumps when it commits; nil outside a transaction.
+	written map[model.Kind]bool
+}
+
+// write runs fn, which writes objects of kind, so that the kind's
+// generation is bumped in the same transaction: outside a transaction it
+// runs in one of its own.
+func (w *writer) write(ctx context.Context, kind model.Kind, fn func(w *writer) error) error {
+	if w.written == nil {
+		return w.s.inTx(ctx, func(tx *writer) error { return tx.write(ctx, kind, fn) })
+	}
+	if err := fn(w); err != nil {
+		return err
+	}
+	w.written[kind] = true
+	return nil
 }
 
 var _ store.Writer = (*writer)(nil)
@@ -168,13 +188,15 @@ func (w *writer) Create(ctx context.Context, obj model.Object) error {
 	created := now()
 	ix := obj.Index()
 	var rowID int64
-	err = w.q.QueryRowContext(ctx, w.d.rebind(`INSERT INTO objects
+	err = w.write(ctx, kind, func(w *writer) error {
+		return w.q.QueryRowContext(ctx, w.d.rebind(`INSERT INTO objects
     (kind, uuid, name, project_id, parent, ref, revision, created_at, doc)
 VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?)
 ON CONFLICT (uuid) DO NOTHING
 RETURNING id`),
-		string(kind), id, ix.Name, ix.ProjectID, ix.Parent, ix.Ref, created, string(doc),
-	).Scan(&rowID)
+			string(kind), id, ix.Name, ix.ProjectID, ix.Parent, ix.Ref, created, string(doc),
+		).Scan(&rowID)
+	})
 	if errors.Is(err, stdsql.ErrNoRows) {
 		return fmt.Errorf("create %s %s: %w", kind, id, store.ErrExists)
 	}
@@ -198,17 +220,20 @@ func (w *writer) Update(ctx context.Context, obj model.Object) error {
 	updated := now()
 	ix := obj.Index()
 	var rowID, revision int64
-	err = w.q.QueryRowContext(ctx, w.d.rebind(`UPDATE objects
+	err = w.write(ctx, kind, func(w *writer) error {
+		err := w.q.QueryRowContext(ctx, w.d.rebind(`UPDATE objects
 SET name = ?, project_id = ?, parent = ?, ref = ?, doc = ?,
     revision = revision + 1, updated_at = ?
 WHERE kind = ? AND uuid = ? AND revision = ?
 RETURNING id, revision`),
-		ix.Name, ix.ProjectID, ix.Parent, ix.Ref, string(doc), updated,
-		string(kind), meta.UUID, meta.Revision,
-	).Scan(&rowID, &revision)
-	if errors.Is(err, stdsql.ErrNoRows) {
-		err = w.whyNotUpdated(ctx, kind, meta)
-	}
+			ix.Name, ix.ProjectID, ix.Parent, ix.Ref, string(doc), updated,
+			string(kind), meta.UUID, meta.Revision,
+		).Scan(&rowID, &revision)
+		if errors.Is(err, stdsql.ErrNoRows) {
+			err = w.whyNotUpdated(ctx, kind, meta)
+		}
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("update %s %s: %w", kind, meta.UUID, err)
 	}
@@ -233,11 +258,14 @@ func (w *writer) whyNotUpdated(ctx context.Context, kind model.Kind, meta *model
 
 // Delete removes the object of kind with the UUID id.
 func (w *writer) Delete(ctx context.Context, kind model.Kind, id string) error {
-	res, err := w.q.ExecContext(ctx,
-		w.d.rebind("DELETE FROM objects WHERE kind = ? AND uuid = ?"), string(kind), id)
-	if err == nil {
-		err = oneRow(res)
-	}
+	err := w.write(ctx, kind, func(w *writer) error {
+		res, err := w.q.ExecContext(ctx,
+			w.d.rebind("DELETE FROM objects WHERE kind = ? AND uuid = ?"), string(kind), id)
+		if err == nil {
+			err = oneRow(res)
+		}
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("delete %s %s: %w", kind, id, err)
 	}
@@ -259,11 +287,15 @@ func oneRow(res stdsql.Result) error {
 // how many it removed. Sorting, marker and limit do not apply.
 func (w *writer) DeleteWhere(ctx context.Context, kind model.Kind, q store.Query) (int, error) {
 	where, args := filters(kind, q)
-	res, err := w.q.ExecContext(ctx, w.d.rebind("DELETE FROM objects WHERE "+where), args...)
-	if err != nil {
-		return 0, fmt.Errorf("delete %ss: %w", kind, err)
-	}
-	n, err := res.RowsAffected()
+	var n int64
+	err := w.write(ctx, kind, func(w *writer) error {
+		res, err := w.q.ExecContext(ctx, w.d.rebind("DELETE FROM objects WHERE "+where), args...)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
 	if err != nil {
 		return 0, fmt.Errorf("delete %ss: %w", kind, err)
 	}

@@ -5,7 +5,11 @@ import (
 	stdsql "database/sql"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 
+	"github.com/slipway/slipway/internal/model"
 	"github.com/slipway/slipway/internal/secrets"
 	"github.com/slipway/slipway/internal/store"
 )
@@ -14,7 +18,8 @@ import (
 // for concurrent use.
 type Store struct {
 	writer
-	db *stdsql.DB
+	db    *stdsql.DB
+	stmts *stmtCache
 }
 
 var _ store.Store = (*Store)(nil)
@@ -41,7 +46,40 @@ func Open(ctx context.Context, dsn string, box *secrets.Box) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open %s database: %w", d.name, err)
 	}
-	return &Store{writer: writer{q: db, d: d, box: box}, db: db}, nil
+	s := &Store{db: db, stmts: newStmtCache(db)}
+	s.writer = writer{q: dbQuerier{s.stmts}, d: d, box: box, s: s}
+	// Prepared now, transactions find it in the cache.
+	if _, err := s.stmts.get(ctx, d.rebind(bumpGeneration)); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open %s database: %w", d.name, err)
+	}
+	return s, nil
+}
+
+// bumpGeneration bumps the generation of a kind.
+const bumpGeneration = `INSERT INTO generations (kind, gen) VALUES (?, 1)
+ON CONFLICT (kind) DO UPDATE SET gen = generations.gen + 1`
+
+// Generation returns the sum of the generations of kinds: a number that
+// grows with every committed write of an object of one of them (Create,
+// Update, Delete, DeleteWhere), in this process or another on the same
+// database. An answer computed from those objects after reading the
+// generation stays right while the generation is unchanged.
+func (s *Store) Generation(ctx context.Context, kinds ...model.Kind) (int64, error) {
+	if len(kinds) == 0 {
+		return 0, nil
+	}
+	args := make([]any, len(kinds))
+	for i, k := range kinds {
+		args[i] = string(k)
+	}
+	q := "SELECT CAST(COALESCE(SUM(gen), 0) AS BIGINT) FROM generations WHERE kind IN (?" +
+		strings.Repeat(", ?", len(kinds)-1) + ")"
+	var g int64
+	if err := s.q.QueryRowContext(ctx, s.d.rebind(q), args...).Scan(&g); err != nil {
+		return 0, fmt.Errorf("read generation: %w", err)
+	}
+	return g, nil
 }
 
 // DB returns the underlying database, for components that keep their own
@@ -58,6 +96,13 @@ func (s *Store) Dialect() string { return s.d.name }
 // again. On SQLite the transaction holds the database's write lock from its
 // start, so keep it short.
 func (s *Store) InTx(ctx context.Context, fn func(tx store.Writer) error) error {
+	return s.inTx(ctx, func(w *writer) error { return fn(w) })
+}
+
+// inTx runs fn in one transaction, as InTx does, and bumps the generations
+// of the kinds fn wrote just before it commits, in kind order so that
+// concurrent transactions take the rows' locks in one order.
+func (s *Store) inTx(ctx context.Context, fn func(tx *writer) error) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
@@ -69,8 +114,15 @@ func (s *Store) InTx(ctx context.Context, fn func(tx store.Writer) error) error 
 			_ = tx.Rollback()
 		}
 	}()
-	if err := fn(&writer{q: tx, d: s.d, box: s.box}); err != nil {
+	w := &writer{q: txQuerier{tx: tx, c: s.stmts}, d: s.d, box: s.box, written: map[model.Kind]bool{}}
+	if err := fn(w); err != nil {
 		return err
+	}
+	kinds := slices.Sorted(maps.Keys(w.written))
+	for _, k := range kinds {
+		if _, err := w.q.ExecContext(ctx, s.d.rebind(bumpGeneration), string(k)); err != nil {
+			return fmt.Errorf("bump generation of %s: %w", k, err)
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		if errors.Is(err, stdsql.ErrTxDone) && ctx.Err() != nil {
@@ -91,4 +143,10 @@ func (s *Store) Ping(ctx context.Context) error {
 }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	err := s.stmts.close()
+	if cerr := s.db.Close(); cerr != nil {
+		err = cerr
+	}
+	return err
+}

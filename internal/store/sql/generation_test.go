@@ -50,7 +50,7 @@ func testGeneration(t *testing.T, s *storesql.Store) {
 	if err := s.Update(ctx, c); err != nil {
 		t.Fatal(err)
 	}
-	g = changed("update", g, model.KindCluster)
+	changed("update", g, model.KindCluster)
 	if gen(model.KindNodeGroup) != ng {
 		t.Fatal("a cluster write changed the nodegroup generation")
 	}

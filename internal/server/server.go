@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -74,6 +75,9 @@ type Running struct {
 	stopOnce chan struct{}
 	served   chan error
 	purge    context.CancelFunc
+	// background are the goroutines Stop cancels (purge) and waits for
+	// before it closes what they use.
+	background sync.WaitGroup
 	// machineLn is the API's listener where the provider's machines reach
 	// this host, if it needs one of its own.
 	machineLn net.Listener
@@ -172,7 +176,7 @@ func Start(ctx context.Context, cfg Config, comps Components, log *slog.Logger) 
 	run.Bootstrap = res
 	purgeCtx, purge := context.WithCancel(context.WithoutCancel(ctx))
 	run.purge = purge
-	go purgeTokens(purgeCtx, idSvc, log)
+	run.background.Go(func() { purgeTokens(purgeCtx, idSvc, log) })
 
 	var validator api.TokenValidator = idSvc
 	if cfg.KeystoneURL != "" {
@@ -224,7 +228,7 @@ func Start(ctx context.Context, cfg Config, comps Components, log *slog.Logger) 
 	})
 	run.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() { run.served <- run.http.Serve(ln) }()
-	go publishImages(purgeCtx, cfg.CacheDir, images, log)
+	run.background.Go(func() { publishImages(purgeCtx, cfg.CacheDir, images, log) })
 	if run.machineLn != nil {
 		go func() {
 			if err := run.http.Serve(run.machineLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -318,6 +322,7 @@ func (r *Running) Stop(ctx context.Context) error {
 	}
 	if r.purge != nil {
 		r.purge()
+		r.background.Wait()
 	}
 	if r.queue != nil {
 		errs = append(errs, r.queue.Stop(ctx))

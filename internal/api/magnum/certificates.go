@@ -55,12 +55,8 @@ func (s *Server) getCA(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	sub := subject(r)
-	c, err := s.lookupCluster(ctx, sub, r.PathValue("ident"))
+	c, err := s.authorizedCluster(r, "certificate:get")
 	if err != nil {
-		return err
-	}
-	if err := policy.Authorize("certificate:get", sub, policy.Target{ProjectID: c.ProjectID, UserID: c.UserID}); err != nil {
 		return err
 	}
 	ca, err := loadCA(ctx, s.deps.Store, c.UUID, caType)
@@ -116,12 +112,8 @@ func (s *Server) signCSR(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) rotateCA(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	sub := subject(r)
-	c, err := s.lookupCluster(ctx, sub, r.PathValue("ident"))
+	c, err := s.authorizedCluster(r, "certificate:rotate_ca")
 	if err != nil {
-		return err
-	}
-	if err := policy.Authorize("certificate:rotate_ca", sub, policy.Target{ProjectID: c.ProjectID, UserID: c.UserID}); err != nil {
 		return err
 	}
 	t, err := store.Get[model.ClusterTemplate](ctx, s.deps.Store, c.ClusterTemplateID)
@@ -162,12 +154,8 @@ func (s *Server) rotateCA(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) rotateCredential(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	sub := subject(r)
-	c, err := s.lookupCluster(ctx, sub, r.PathValue("ident"))
+	c, err := s.authorizedCluster(r, "credential:rotate")
 	if err != nil {
-		return err
-	}
-	if err := policy.Authorize("credential:rotate", sub, policy.Target{ProjectID: c.ProjectID, UserID: c.UserID}); err != nil {
 		return err
 	}
 	if !c.Status.ResizeAllowed() {

@@ -575,12 +575,8 @@ func checkResizeBounds(ng *model.NodeGroup, n int) error {
 
 func (s *Server) deleteCluster(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	sub := subject(r)
-	c, err := s.lookupCluster(ctx, sub, r.PathValue("ident"))
+	c, err := s.authorizedCluster(r, "cluster:delete")
 	if err != nil {
-		return err
-	}
-	if err := policy.Authorize("cluster:delete", sub, policy.Target{ProjectID: c.ProjectID, UserID: c.UserID}); err != nil {
 		return err
 	}
 	// Delete is accepted in any state; retry on a concurrent change so a
@@ -613,12 +609,8 @@ func (s *Server) resizeCluster(w http.ResponseWriter, r *http.Request) error {
 	if err := checkNodeCount(*in.NodeCount, versionFrom(ctx)); err != nil {
 		return err
 	}
-	sub := subject(r)
-	c, err := s.lookupCluster(ctx, sub, r.PathValue("ident"))
+	c, err := s.authorizedCluster(r, "cluster:resize")
 	if err != nil {
-		return err
-	}
-	if err := policy.Authorize("cluster:resize", sub, policy.Target{ProjectID: c.ProjectID, UserID: c.UserID}); err != nil {
 		return err
 	}
 	if !c.Status.ResizeAllowed() {
@@ -662,11 +654,8 @@ func (s *Server) upgradeCluster(w http.ResponseWriter, r *http.Request) error {
 		return model.Invalidf("max_batch_size must be at least 1.")
 	}
 	sub := subject(r)
-	c, err := s.lookupCluster(ctx, sub, r.PathValue("ident"))
+	c, err := s.authorizedCluster(r, "cluster:upgrade")
 	if err != nil {
-		return err
-	}
-	if err := policy.Authorize("cluster:upgrade", sub, policy.Target{ProjectID: c.ProjectID, UserID: c.UserID}); err != nil {
 		return err
 	}
 	t, err := s.lookupTemplate(ctx, sub, in.ClusterTemplate, true)

@@ -70,7 +70,9 @@ func (s *Server) lookupNodeGroup(ctx context.Context, c *model.Cluster, ident st
 	return ng, nil
 }
 
-func (s *Server) nodeGroupCluster(r *http.Request, action string) (*model.Cluster, error) {
+// authorizedCluster finds the cluster the path names among those the caller
+// may see, and checks that the caller may perform action on it.
+func (s *Server) authorizedCluster(r *http.Request, action string) (*model.Cluster, error) {
 	sub := subject(r)
 	c, err := s.lookupCluster(r.Context(), sub, r.PathValue("ident"))
 	if err != nil {
@@ -80,7 +82,7 @@ func (s *Server) nodeGroupCluster(r *http.Request, action string) (*model.Cluste
 }
 
 func (s *Server) listNodeGroups(w http.ResponseWriter, r *http.Request) error {
-	c, err := s.nodeGroupCluster(r, "nodegroup:get_all")
+	c, err := s.authorizedCluster(r, "nodegroup:get_all")
 	if err != nil {
 		return err
 	}
@@ -117,7 +119,7 @@ func (s *Server) listNodeGroups(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) getNodeGroup(w http.ResponseWriter, r *http.Request) error {
-	c, err := s.nodeGroupCluster(r, "nodegroup:get")
+	c, err := s.authorizedCluster(r, "nodegroup:get")
 	if err != nil {
 		return err
 	}
@@ -152,7 +154,7 @@ func (s *Server) createNodeGroup(w http.ResponseWriter, r *http.Request) error {
 		"status", "status_reason", "version", "links", "created_at", "updated_at"); err != nil {
 		return err
 	}
-	c, err := s.nodeGroupCluster(r, "nodegroup:create")
+	c, err := s.authorizedCluster(r, "nodegroup:create")
 	if err != nil {
 		return err
 	}
@@ -243,7 +245,7 @@ func (s *Server) updateNodeGroup(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	ctx := r.Context()
-	c, err := s.nodeGroupCluster(r, "nodegroup:update")
+	c, err := s.authorizedCluster(r, "nodegroup:update")
 	if err != nil {
 		return err
 	}
@@ -285,7 +287,7 @@ func (s *Server) updateNodeGroup(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) deleteNodeGroup(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	c, err := s.nodeGroupCluster(r, "nodegroup:delete")
+	c, err := s.authorizedCluster(r, "nodegroup:delete")
 	if err != nil {
 		return err
 	}

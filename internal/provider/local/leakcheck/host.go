@@ -12,65 +12,20 @@ import (
 	"strings"
 
 	"github.com/google/nftables"
+
+	"github.com/slipway/slipway/internal/provider/local/mountinfo"
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 )
 
 // mountEntry is one line of /proc/self/mountinfo.
-type mountEntry struct {
-	root, point, fstype, source, superOpts string
-}
+type mountEntry = mountinfo.Entry
 
-func readMountinfo() ([]mountEntry, error) {
-	data, err := os.ReadFile("/proc/self/mountinfo")
-	if err != nil {
-		return nil, fmt.Errorf("read mountinfo: %w", err)
-	}
-	var out []mountEntry
-	for _, line := range strings.Split(string(data), "\n") {
-		f := strings.Fields(line)
-		sep := -1
-		for i, x := range f {
-			if x == "-" {
-				sep = i
-				break
-			}
-		}
-		if sep < 5 || len(f) < sep+3 {
-			continue
-		}
-		out = append(out, mountEntry{
-			root: unescapeMount(f[3]), point: unescapeMount(f[4]),
-			fstype: f[sep+1], source: unescapeMount(f[sep+2]),
-			superOpts: strings.Join(f[sep+3:], " "),
-		})
-	}
-	return out, nil
-}
-
-// unescapeMount undoes the octal escapes (\040 for a space, …) of
-// mountinfo fields.
-func unescapeMount(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) {
-			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(n))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
-}
+func readMountinfo() ([]mountEntry, error) { return mountinfo.Read() }
 
 func snapMounts(s *State, mounts []mountEntry) error {
 	for _, m := range mounts {
-		desc := fmt.Sprintf("%s type %s from %s root %s", m.point, m.fstype, m.source, m.root)
+		desc := fmt.Sprintf("%s type %s from %s root %s", m.Point, m.FSType, m.Source, m.Root)
 		s.add(Mounts, desc, desc)
 	}
 	return nil
@@ -86,9 +41,9 @@ func snapNetns(s *State, mounts []mountEntry) error {
 		s.add(Netns, p, p)
 	}
 	for _, m := range mounts {
-		if m.fstype == "nsfs" {
-			desc := fmt.Sprintf("nsfs mount %s (%s)", m.point, m.root)
-			s.add(Netns, "mount "+m.point+" "+m.root, desc)
+		if m.FSType == "nsfs" {
+			desc := fmt.Sprintf("nsfs mount %s (%s)", m.Point, m.Root)
+			s.add(Netns, "mount "+m.Point+" "+m.Root, desc)
 		}
 	}
 	return nil
@@ -337,11 +292,11 @@ func namespaces(pid int) string {
 
 func snapCgroups(s *State, mounts []mountEntry, roots []string) error {
 	for _, m := range mounts {
-		if m.fstype != "cgroup" && m.fstype != "cgroup2" {
+		if m.FSType != "cgroup" && m.FSType != "cgroup2" {
 			continue
 		}
 		for _, root := range roots {
-			top := filepath.Join(m.point, root)
+			top := filepath.Join(m.Point, root)
 			err := filepath.WalkDir(top, func(p string, d os.DirEntry, err error) error {
 				if err != nil {
 					if errors.Is(err, fs.ErrNotExist) {

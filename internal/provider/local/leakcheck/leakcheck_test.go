@@ -10,6 +10,8 @@ import (
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
+
+	"github.com/slipway/slipway/internal/provider/local/mountinfo"
 )
 
 func TestDiffReportsAddedAndRemovedObjects(t *testing.T) {
@@ -33,8 +35,8 @@ func TestDiffReportsAddedAndRemovedObjects(t *testing.T) {
 func TestUnescapeMount(t *testing.T) {
 	t.Parallel()
 	for in, want := range map[string]string{`/a\040b`: "/a b", `/plain`: "/plain", `/t\134x`: `/t\x`} {
-		if got := unescapeMount(in); got != want {
-			t.Errorf("unescapeMount(%q) = %q, want %q", in, got, want)
+		if got := mountinfo.Unescape(in); got != want {
+			t.Errorf("mountinfo.Unescape(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

@@ -45,17 +45,17 @@ func detectCgroups(root string) (*cgroups, error) {
 	cg := &cgroups{root: root}
 	seen := map[string]bool{}
 	for _, m := range mounts {
-		if m.fstype != "cgroup" && m.fstype != "cgroup2" {
+		if m.FSType != "cgroup" && m.FSType != "cgroup2" {
 			continue
 		}
-		key := m.fstype + " " + m.superOpts
+		key := m.FSType + " " + m.SuperOptions
 		if seen[key] {
 			continue // the same hierarchy mounted twice
 		}
 		seen[key] = true
-		h := hierarchy{mount: m.point, v2: m.fstype == "cgroup2"}
+		h := hierarchy{mount: m.Point, v2: m.FSType == "cgroup2"}
 		if !h.v2 {
-			for _, o := range strings.Split(m.superOpts, ",") {
+			for _, o := range strings.Split(m.SuperOptions, ",") {
 				switch {
 				case o == "rw", o == "ro", o == "clone_children", o == "noprefix", o == "xattr",
 					strings.HasPrefix(o, "release_agent"):

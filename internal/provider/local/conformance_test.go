@@ -3,6 +3,8 @@ package local
 import (
 	"fmt"
 	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -55,7 +57,7 @@ func (e *env) verify(t *testing.T, step string, r *resources.Resource) {
 				mountedAtData = true
 			}
 		}
-		_, nodeErr := os.Lstat(fmt.Sprintf("/proc/%d/root/dev/vdc", pid))
+		_, nodeErr := os.Lstat(filepath.Join("/proc", strconv.Itoa(pid), "root", "dev", "vdc"))
 		switch step {
 		case "create", "reapply":
 			if !mountedAtData {

@@ -203,22 +203,28 @@ func (s *Service) UpdateProject(ctx context.Context, id string, u ProjectUpdate)
 // DeleteProject deletes a project with its role assignments, application
 // credentials and tokens.
 func (s *Service) DeleteProject(ctx context.Context, id string) error {
+	return s.deleteWithDependents(ctx, model.KindProject, id, store.Query{ProjectID: id})
+}
+
+// deleteWithDependents deletes the project or user id of kind, and in the
+// same transaction the role assignments, application credentials and
+// tokens that dependents selects.
+func (s *Service) deleteWithDependents(ctx context.Context, kind model.Kind, id string, dependents store.Query) error {
 	err := s.st.InTx(ctx, func(tx store.Writer) error {
-		if err := tx.Delete(ctx, model.KindProject, id); err != nil {
-			return notFound(err, "Could not find project %s.", id)
+		if err := tx.Delete(ctx, kind, id); err != nil {
+			return notFound(err, "Could not find %s %s.", kind, id)
 		}
-		q := store.Query{ProjectID: id}
-		for _, kind := range []model.Kind{model.KindRoleAssignment, model.KindApplicationCredential} {
-			if _, err := tx.DeleteWhere(ctx, kind, q); err != nil {
-				return fmt.Errorf("delete %s: %w", kind, err)
+		for _, k := range []model.Kind{model.KindRoleAssignment, model.KindApplicationCredential} {
+			if _, err := tx.DeleteWhere(ctx, k, dependents); err != nil {
+				return fmt.Errorf("delete %s: %w", k, err)
 			}
 		}
-		return revokeTokens(ctx, tx, q)
+		return revokeTokens(ctx, tx, dependents)
 	})
 	s.cache.clear()
 	if err != nil {
-		return fmt.Errorf("delete project %s: %w", id, err)
+		return fmt.Errorf("delete %s %s: %w", kind, id, err)
 	}
-	s.log.Info("deleted project", "project", id)
+	s.log.Info("deleted "+string(kind), string(kind), id)
 	return nil
 }

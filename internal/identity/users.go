@@ -165,22 +165,5 @@ func (s *Service) ChangePassword(ctx context.Context, userID, original, password
 // DeleteUser deletes a user with the user's role assignments, application
 // credentials and tokens.
 func (s *Service) DeleteUser(ctx context.Context, id string) error {
-	err := s.st.InTx(ctx, func(tx store.Writer) error {
-		if err := tx.Delete(ctx, model.KindUser, id); err != nil {
-			return notFound(err, "Could not find user %s.", id)
-		}
-		q := store.Query{Parent: id}
-		for _, kind := range []model.Kind{model.KindRoleAssignment, model.KindApplicationCredential} {
-			if _, err := tx.DeleteWhere(ctx, kind, q); err != nil {
-				return fmt.Errorf("delete %s: %w", kind, err)
-			}
-		}
-		return revokeTokens(ctx, tx, q)
-	})
-	s.cache.clear()
-	if err != nil {
-		return fmt.Errorf("delete user %s: %w", id, err)
-	}
-	s.log.Info("deleted user", "user", id)
-	return nil
+	return s.deleteWithDependents(ctx, model.KindUser, id, store.Query{Parent: id})
 }

@@ -117,3 +117,21 @@ func Route(pattern string, h http.Handler) http.Handler {
 		h.ServeHTTP(w, r)
 	})
 }
+
+// BaseURL returns the scheme and host a client used to reach r, taking a
+// proxy's X-Forwarded-Proto and X-Forwarded-Host into account; APIs append
+// their prefix to build absolute links.
+func BaseURL(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	if p := r.Header.Get("X-Forwarded-Proto"); p != "" {
+		scheme = p
+	}
+	host := r.Host
+	if h := r.Header.Get("X-Forwarded-Host"); h != "" {
+		host = h
+	}
+	return scheme + "://" + host
+}

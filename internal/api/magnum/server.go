@@ -179,20 +179,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // baseURL is the absolute URL of the API root, from the request as a proxy
 // forwarded it.
-func (s *Server) baseURL(r *http.Request) string {
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	if p := r.Header.Get("X-Forwarded-Proto"); p != "" {
-		scheme = p
-	}
-	host := r.Host
-	if h := r.Header.Get("X-Forwarded-Host"); h != "" {
-		host = h
-	}
-	return scheme + "://" + host + s.opts.Prefix
-}
+func (s *Server) baseURL(r *http.Request) string { return api.BaseURL(r) + s.opts.Prefix }
 
 func (s *Server) links(r *http.Request, collection, id string) []v1Link {
 	base := s.baseURL(r)

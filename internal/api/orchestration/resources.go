@@ -1,8 +1,6 @@
 package orchestration
 
 import (
-	"context"
-	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -45,50 +43,27 @@ func (s *Server) resourceToWire(r *http.Request, st *model.Stack, res *model.Sta
 	return out
 }
 
-// stackResources lists a stack's resources, and those of nested stacks down
-// to depth, marking nested ones with their parent resource and stack name.
-func (s *Server) stackResources(ctx context.Context, r *http.Request, st *model.Stack, depth int, parent string) ([]v1.Resource, error) {
-	recs, err := s.engine.Resources(ctx, st.UUID)
-	if err != nil {
-		return nil, err
-	}
-	var out []v1.Resource
-	for _, rec := range recs {
-		w := s.resourceToWire(r, st, rec, false)
-		if parent != "" {
-			w.ParentResource, w.StackName = parent, st.Name
-		}
-		out = append(out, w)
-		if depth > 0 && rec.NestedID != "" {
-			nested, err := store.Get[model.Stack](ctx, s.st, rec.NestedID)
-			if errors.Is(err, store.ErrNotFound) {
-				continue
-			}
-			if err != nil {
-				return nil, err
-			}
-			more, err := s.stackResources(ctx, r, nested, depth-1, rec.Name)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, more...)
-		}
-	}
-	return out, nil
-}
-
 func (s *Server) listResources(w http.ResponseWriter, r *http.Request) error {
 	st, err := s.stackFromPath(r)
 	if err != nil {
 		return err
 	}
 	depth, _ := strconv.Atoi(r.URL.Query().Get("nested_depth"))
-	out, err := s.stackResources(r.Context(), r, st, depth, "")
+	tree, err := s.engine.ResourceTree(r.Context(), st.UUID, depth)
 	if err != nil {
 		return err
 	}
-	if out == nil {
-		out = []v1.Resource{}
+	out := make([]v1.Resource, 0, len(tree))
+	for _, n := range tree {
+		owner := st
+		if n.Depth > 0 {
+			owner = &model.Stack{Meta: model.Meta{UUID: n.StackID}, Name: n.StackName, ProjectID: st.ProjectID}
+		}
+		w := s.resourceToWire(r, owner, n.StackResource, false)
+		if n.Depth > 0 {
+			w.ParentResource, w.StackName = n.ParentResource, n.StackName
+		}
+		out = append(out, w)
 	}
 	api.WriteJSON(w, http.StatusOK, map[string]any{"resources": out})
 	return nil

@@ -2,7 +2,6 @@ package orchestration
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -123,16 +122,7 @@ func (s *Server) scoped(next http.Handler) http.Handler {
 	})
 }
 
-func (s *Server) baseURL(r *http.Request) string {
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	if p := r.Header.Get("X-Forwarded-Proto"); p != "" {
-		scheme = p
-	}
-	return scheme + "://" + r.Host + s.opts.Prefix
-}
+func (s *Server) baseURL(r *http.Request) string { return api.BaseURL(r) + s.opts.Prefix }
 
 func (s *Server) stackURL(r *http.Request, st *model.Stack) string {
 	return s.baseURL(r) + "/v1/" + url.PathEscape(st.ProjectID) + "/stacks/" + url.PathEscape(st.Name) + "/" + st.UUID
@@ -146,30 +136,10 @@ func (s *Server) versions(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// findStack resolves a stack by name or id within the path's project.
+// findStack resolves a stack by name or id within the path's project; by
+// id a deleted stack still shows (DELETE_COMPLETE), as in Heat.
 func (s *Server) findStack(ctx context.Context, project, nameOrID string) (*model.Stack, error) {
-	notFound := model.NotFoundf("The Stack (%s) could not be found.", nameOrID)
-	st, err := store.Get[model.Stack](ctx, s.st, nameOrID)
-	if err == nil {
-		// By id, a deleted stack still shows (DELETE_COMPLETE), as in Heat.
-		if st.ProjectID != project {
-			return nil, notFound
-		}
-		return st, nil
-	}
-	if !errors.Is(err, store.ErrNotFound) {
-		return nil, err
-	}
-	found, err := store.List[model.Stack](ctx, s.st, store.Query{ProjectID: project, Name: nameOrID})
-	if err != nil {
-		return nil, err
-	}
-	for _, st := range found {
-		if !st.Deleted() {
-			return st, nil
-		}
-	}
-	return nil, notFound
+	return s.engine.Find(ctx, project, nameOrID)
 }
 
 // stackFromPath resolves the {name}/{id} of a path; the id wins and the

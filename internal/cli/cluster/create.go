@@ -95,13 +95,7 @@ func (o *createOptions) body(cmd *cobra.Command) (v1.ClusterCreate, error) {
 		FixedNetwork:      cmdutil.StringIf(cmd, "fixed-network", o.fixedNetwork),
 		FixedSubnet:       cmdutil.StringIf(cmd, "fixed-subnet", o.fixedSubnet),
 	}
-	switch {
-	case cmdutil.Changed(cmd, "floating-ip-enabled"):
-		b.FloatingIPEnabled = &o.floatingIPEnabled
-	case cmdutil.Changed(cmd, "floating-ip-disabled"):
-		enabled := !o.floatingIPOff
-		b.FloatingIPEnabled = &enabled
-	}
+	b.FloatingIPEnabled = cmdutil.EnabledIf(cmd, "floating-ip-enabled", o.floatingIPEnabled, "floating-ip-disabled", o.floatingIPOff)
 	return b, nil
 }
 

@@ -168,3 +168,17 @@ func BoolIf(cmd *cobra.Command, name string, b bool) *bool {
 	}
 	return &b
 }
+
+// EnabledIf returns the value a pair of opposite flags sets (--x-enabled
+// with value on, --x-disabled with value off), or nil when neither was
+// given. The enabling flag wins when both are.
+func EnabledIf(cmd *cobra.Command, onName string, on bool, offName string, off bool) *bool {
+	if Changed(cmd, onName) {
+		return &on
+	}
+	if Changed(cmd, offName) {
+		enabled := !off
+		return &enabled
+	}
+	return nil
+}

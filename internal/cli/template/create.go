@@ -115,13 +115,7 @@ func (o *createOptions) body(cmd *cobra.Command) (v1.ClusterTemplateCreate, erro
 		APIServerPort:       cmdutil.IntIf(cmd, "apiserver-port", o.apiServerPort),
 		Tags:                cmdutil.StringIf(cmd, "tags", o.tags),
 	}
-	switch {
-	case cmdutil.Changed(cmd, "floating-ip-enabled"):
-		b.FloatingIPEnabled = &o.floatingIPEnabled
-	case cmdutil.Changed(cmd, "floating-ip-disabled"):
-		enabled := !o.floatingIPDisabled
-		b.FloatingIPEnabled = &enabled
-	}
+	b.FloatingIPEnabled = cmdutil.EnabledIf(cmd, "floating-ip-enabled", o.floatingIPEnabled, "floating-ip-disabled", o.floatingIPDisabled)
 	return b, nil
 }
 

@@ -38,6 +38,9 @@ type NestedResource struct {
 	Depth int
 	// StackName is the name of the stack the resource belongs to.
 	StackName string
+	// ParentResource is, for a nested stack's resource, the name of the
+	// resource in the parent stack that the nested stack implements.
+	ParentResource string
 }
 
 // ResourceTree lists a stack's resources and, down to depth levels, those
@@ -56,7 +59,11 @@ func (s *Service) ResourceTree(ctx context.Context, stackID string, depth int) (
 			return err
 		}
 		for _, r := range rs {
-			out = append(out, NestedResource{StackResource: r, Depth: level, StackName: st.Name})
+			nr := NestedResource{StackResource: r, Depth: level, StackName: st.Name}
+			if level > 0 {
+				nr.ParentResource = st.ParentResource
+			}
+			out = append(out, nr)
 			if r.NestedID == "" || level >= depth {
 				continue
 			}

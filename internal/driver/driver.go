@@ -30,6 +30,16 @@ type Driver interface {
 	Delete(ctx context.Context, s *Scope) error
 }
 
+// Validator is implemented by drivers that check templates and clusters
+// when the API receives them, so that a bad value is a 400 at once rather
+// than a failed create later.
+type Validator interface {
+	// ValidateTemplate checks a template being created or changed.
+	ValidateTemplate(t *model.ClusterTemplate) error
+	// ValidateCluster checks a cluster being created from t.
+	ValidateCluster(c *model.Cluster, t *model.ClusterTemplate) error
+}
+
 // Registry maps a template's coe to its driver. cmd/ fills it.
 type Registry map[string]Driver
 
@@ -37,6 +47,12 @@ type Registry map[string]Driver
 func (r Registry) Lookup(coe string) (Driver, bool) {
 	d, ok := r[coe]
 	return d, ok
+}
+
+// Validator returns the coe's driver as a Validator, if it is one.
+func (r Registry) Validator(coe string) (Validator, bool) {
+	v, ok := r[coe].(Validator)
+	return v, ok
 }
 
 // permanent marks an error that retrying cannot fix.
@@ -58,4 +74,13 @@ func Permanent(err error) error {
 func IsPermanent(err error) bool {
 	var p *permanent
 	return errors.As(err, &p)
+}
+
+// Monitor is implemented by drivers that can tell whether a running
+// cluster is healthy. The conductor's health monitor calls it for every
+// cluster whose last operation completed.
+type Monitor interface {
+	// Health reports the cluster's health and why, in Magnum's
+	// health_status_reason form ({"api": "ok", "<node>.Ready": "True"}).
+	Health(ctx context.Context, s *Scope) (model.HealthStatus, map[string]string, error)
 }

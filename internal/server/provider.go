@@ -45,6 +45,8 @@ type ProviderDeps struct {
 	Log    *slog.Logger
 	// APIURL is the orchestration API's versioned root as users reach it.
 	APIURL string
+	// CacheDir is the host's artifacts cache; empty means artifacts.Dir().
+	CacheDir string
 }
 
 // ProviderFactory builds a provider.
@@ -74,7 +76,7 @@ func startProvider(ctx context.Context, cfg Config, comps Components, st store.S
 		return nil, "", fmt.Errorf("unknown provider %q: choose one of %v", name, known)
 	}
 	prov, err := factory(ctx, ProviderDeps{DataDir: cfg.DataDir, Store: st, Egress: cfg.Egress, Log: log,
-		APIURL: publicURL(cfg, run) + OrchestrationPrefix + "/v1"})
+		APIURL: publicURL(cfg, run) + OrchestrationPrefix + "/v1", CacheDir: cfg.CacheDir})
 	if errors.Is(err, provider.ErrUnsupported) {
 		log.Warn("running without an infrastructure provider: the OpenStack resource types fail at create", "provider", name, "reason", err)
 		return nil, "", nil

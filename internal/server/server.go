@@ -35,6 +35,7 @@ import (
 	"github.com/slipway/slipway/internal/orchestration/resources"
 	"github.com/slipway/slipway/internal/provider"
 	"github.com/slipway/slipway/internal/secrets"
+	"github.com/slipway/slipway/internal/store"
 	storesql "github.com/slipway/slipway/internal/store/sql"
 )
 
@@ -49,6 +50,27 @@ type Components struct {
 	// the name --provider gives; the chosen one registers its types in
 	// Resources at start.
 	Providers map[string]ProviderFactory
+	// DriverFactories build the drivers that need the process's engine,
+	// store or artifacts, by coe; they join Drivers.
+	DriverFactories map[string]DriverFactory
+}
+
+// DriverFactory builds a COE driver for a process.
+type DriverFactory func(deps DriverDeps) (driver.Driver, error)
+
+// DriverDeps is what a process hands the drivers it builds.
+type DriverDeps struct {
+	Store  store.Store
+	Stacks *engine.Service
+	// CacheDir is the host's artifacts cache.
+	CacheDir string
+	// Images is the embedded registry, for a version's images once built;
+	// nil in a process that serves no API.
+	Images artifacts.Publisher
+	// MachineURL is where the provider's machines reach this process
+	// (signals, the registry); empty when they cannot.
+	MachineURL string
+	Log        *slog.Logger
 }
 
 // Paths under which each API is served.
@@ -143,7 +165,6 @@ func Start(ctx context.Context, cfg Config, comps Components, log *slog.Logger) 
 		engineURL = machineURL + OrchestrationPrefix + "/v1"
 	}
 
-	rec := conductor.NewReconciler(st, comps.Drivers, conductor.ReconcilerOptions{Log: log})
 	eng := engine.New(st, comps.Resources, engine.Options{
 		// The queue exists once the targets (this engine's among them) do.
 		Enqueue: func(ctx context.Context, stackID string) error {
@@ -152,6 +173,24 @@ func Start(ctx context.Context, cfg Config, comps Components, log *slog.Logger) 
 		PublicURL: engineURL,
 		Log:       log,
 	})
+	var images *registry.Registry
+	if cfg.Mode != ModeConductor {
+		images, err = registry.New(registry.Options{
+			StorageDir:    filepath.Join(cfg.DataDir, "registry"),
+			Authenticator: registry.IdentityAuthenticator{Service: idSvc},
+			Log:           log.With("component", "registry"),
+		})
+		if err != nil {
+			return fail(err)
+		}
+		run.closers = append(run.closers, images.Close)
+	}
+	drivers, err := buildDrivers(comps, DriverDeps{Store: st, Stacks: eng, CacheDir: cfg.CacheDir,
+		Images: publisherOf(images), MachineURL: machineURL, Log: log})
+	if err != nil {
+		return fail(err)
+	}
+	rec := conductor.NewReconciler(st, drivers, conductor.ReconcilerOptions{Log: log})
 	qopts := conductor.QueueOptions{MaxAttempts: cfg.MaxAttempts, Log: log, Registerer: reg}
 	if cfg.Mode != ModeAPI {
 		qopts.Workers = cfg.Workers
@@ -164,6 +203,12 @@ func Start(ctx context.Context, cfg Config, comps Components, log *slog.Logger) 
 		return fail(err)
 	}
 
+	bgCtx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
+	run.purge = stopBackground
+	if cfg.Mode != ModeAPI {
+		monitor := conductor.NewHealthMonitor(st, drivers, conductor.HealthOptions{Log: log})
+		run.background.Go(func() { monitor.Run(bgCtx) })
+	}
 	if cfg.Mode == ModeConductor {
 		log.Info("conductor started", "workers", cfg.Workers)
 		return run, nil
@@ -174,9 +219,7 @@ func Start(ctx context.Context, cfg Config, comps Components, log *slog.Logger) 
 		return fail(err)
 	}
 	run.Bootstrap = res
-	purgeCtx, purge := context.WithCancel(context.WithoutCancel(ctx))
-	run.purge = purge
-	run.background.Go(func() { purgeTokens(purgeCtx, idSvc, log) })
+	run.background.Go(func() { purgeTokens(bgCtx, idSvc, log) })
 
 	var validator api.TokenValidator = idSvc
 	if cfg.KeystoneURL != "" {
@@ -185,19 +228,9 @@ func Start(ctx context.Context, cfg Config, comps Components, log *slog.Logger) 
 	metrics := api.NewMetrics(reg)
 	host, _ := os.Hostname()
 	magnumAPI := magnum.New(magnum.Deps{
-		Store: st, Validator: validator, Catalog: comps.Catalog, Drivers: comps.Drivers,
+		Store: st, Validator: validator, Catalog: comps.Catalog, Drivers: drivers,
 		Queue: run.queue, Projects: idSvc,
 	}, magnum.Options{Prefix: MagnumPrefix, AuthURI: run.AuthURL, ConductorHost: host, Log: log})
-
-	images, err := registry.New(registry.Options{
-		StorageDir:    filepath.Join(cfg.DataDir, "registry"),
-		Authenticator: registry.IdentityAuthenticator{Service: idSvc},
-		Log:           log.With("component", "registry"),
-	})
-	if err != nil {
-		return fail(err)
-	}
-	run.closers = append(run.closers, images.Close)
 
 	mux := http.NewServeMux()
 	mux.Handle(registry.Prefix, images)
@@ -228,7 +261,7 @@ func Start(ctx context.Context, cfg Config, comps Components, log *slog.Logger) 
 	})
 	run.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() { run.served <- run.http.Serve(ln) }()
-	run.background.Go(func() { publishImages(purgeCtx, cfg.CacheDir, images, log) })
+	run.background.Go(func() { publishImages(bgCtx, cfg.CacheDir, images, log) })
 	if run.machineLn != nil {
 		go func() {
 			if err := run.http.Serve(run.machineLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -359,4 +392,29 @@ func publishImages(ctx context.Context, cacheDir string, reg *registry.Registry,
 	if err != nil {
 		log.Warn("cannot publish cached images", "error", err)
 	}
+}
+
+// buildDrivers returns the process's COE drivers: the fixed ones and those
+// its factories build.
+func buildDrivers(comps Components, deps DriverDeps) (driver.Registry, error) {
+	out := driver.Registry{}
+	for coe, d := range comps.Drivers {
+		out[coe] = d
+	}
+	for coe, f := range comps.DriverFactories {
+		d, err := f(deps)
+		if err != nil {
+			return nil, fmt.Errorf("start the %s driver: %w", coe, err)
+		}
+		out[coe] = d
+	}
+	return out, nil
+}
+
+// publisherOf is reg as an image publisher, or nil.
+func publisherOf(reg *registry.Registry) artifacts.Publisher {
+	if reg == nil {
+		return nil
+	}
+	return reg
 }

@@ -378,6 +378,11 @@ func (s *Server) newCluster(ctx context.Context, sub policy.Subject, in *v1.Clus
 			return nil, err
 		}
 	}
+	if v, ok := s.deps.Drivers.Validator(t.COE); ok {
+		if err := v.ValidateCluster(c, t); err != nil {
+			return nil, err
+		}
+	}
 	return c, nil
 }
 

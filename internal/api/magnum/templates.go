@@ -77,6 +77,11 @@ func (s *Server) validateTemplate(ctx context.Context, t *model.ClusterTemplate)
 	if t.COE != "kubernetes" {
 		return model.Invalidf("Invalid input for field/attribute coe. Value: %q. Value should be one of: kubernetes.", t.COE)
 	}
+	if v, ok := s.deps.Drivers.Validator(t.COE); ok {
+		if err := v.ValidateTemplate(t); err != nil {
+			return err
+		}
+	}
 	if t.Name != "" {
 		if err := validateLength("name", t.Name, 255); err != nil {
 			return err

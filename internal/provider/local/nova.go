@@ -174,6 +174,7 @@ func (s serverPlugin) Create(ctx context.Context, r *resources.Resource) (string
 		ID: id, Name: hostname(physicalName(r), id),
 		Flavor:   machine.Flavor{VCPUs: flavor.VCPUs, MemoryMiB: flavor.RAMMiB},
 		UserData: []byte(str(props, "user_data")),
+		Mounts:   s.p.machineMounts(),
 	}
 	if len(ports) > 0 {
 		if spec.NetnsPath, err = s.p.net.CreateMachineNamespace(ctx, id); err != nil {

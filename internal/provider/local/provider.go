@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/slipway/slipway/internal/model"
 	"github.com/slipway/slipway/internal/provider"
@@ -60,6 +61,13 @@ type Options struct {
 	NodeCommand []string
 	// HAProxy is the haproxy binary; default "haproxy" from PATH.
 	HAProxy string
+	// MachineMounts are host paths bound into every machine the provider
+	// creates, read-only unless Writable: the artifacts cache, whose
+	// Kubernetes binaries machines run, at its own path. A mount whose
+	// source does not exist when a server is created is left out of that
+	// server. A source must neither hold DataDir nor lie inside it:
+	// machines never see Slipway's data.
+	MachineMounts []machine.Mount
 }
 
 // Provider is the local infrastructure provider: it owns the managers of
@@ -100,6 +108,9 @@ func New(ctx context.Context, opts Options) (*Provider, error) {
 	if opts.HostInterface == "" {
 		opts.HostInterface = "slw" + tag
 	}
+	if err := checkMachineMounts(opts.MachineMounts, opts.DataDir); err != nil {
+		return nil, fmt.Errorf("new local provider: %w", err)
+	}
 	p := &Provider{opts: opts, log: opts.Log, store: opts.Store}
 	if p.machines, err = machine.New(ctx, machine.Config{
 		StateDir: state, Command: opts.NodeCommand, CgroupRoot: opts.CgroupRoot, Log: opts.Log,
@@ -133,18 +144,69 @@ func New(ctx context.Context, opts Options) (*Provider, error) {
 	return p, nil
 }
 
+// checkMachineMounts refuses a machine mount a machine could not get, or
+// through which it would see Slipway's data directory.
+func checkMachineMounts(mounts []machine.Mount, dataDir string) error {
+	data, err := realPath(dataDir)
+	if err != nil {
+		return err
+	}
+	for _, m := range mounts {
+		if err := m.Validate(); err != nil {
+			return model.Invalidf("machine mount %s: %v", m.Source, err)
+		}
+		src, err := realPath(m.Source)
+		if err != nil {
+			return err
+		}
+		if within(data, src) || within(src, data) {
+			return model.Invalidf("machine mount %s: machines would see the data directory %s", m.Source, dataDir)
+		}
+	}
+	return nil
+}
+
+// realPath is a path made absolute, its links resolved as far as it
+// exists.
+func realPath(p string) (string, error) {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return "", err
+	}
+	if real, err := filepath.EvalSymlinks(abs); err == nil {
+		return real, nil
+	}
+	return abs, nil
+}
+
+// within reports whether path is dir or below it.
+func within(path, dir string) bool {
+	rel, err := filepath.Rel(dir, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, "../")
+}
+
+// machineMounts are the machine mounts whose source exists now.
+func (p *Provider) machineMounts() []machine.Mount {
+	var out []machine.Mount
+	for _, m := range p.opts.MachineMounts {
+		if _, err := os.Stat(m.Source); err != nil {
+			p.log.Debug("machine mount left out: its source is missing", "source", m.Source, "err", err)
+			continue
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
 // publicNetworkID is the id of the public network: the catalogue's.
 const publicNetworkID = "9d6c2f0a-2b7e-4a37-8c1e-7075626c6963"
 
 // dataDirTag is 4 hex digits of a hash of the data directory's absolute
 // path.
 func dataDirTag(dir string) (string, error) {
-	abs, err := filepath.Abs(dir)
+	abs, err := realPath(dir)
 	if err != nil {
 		return "", err
-	}
-	if real, err := filepath.EvalSymlinks(abs); err == nil {
-		abs = real
 	}
 	sum := sha256.Sum256([]byte(abs))
 	return hex.EncodeToString(sum[:2]), nil

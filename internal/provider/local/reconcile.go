@@ -32,10 +32,11 @@ type Report struct {
 //  2. adopts the machines, and removes those that no known server owns
 //     and the leftovers of a create or delete that a crash interrupted;
 //  3. removes volume attachments and volumes that no known resource owns;
-//  4. removes the networks, subnets, routers, ports, security groups and
-//     floating IPs that nothing known owns (namespaces, bridges, veths and
-//     nftables tables go with them), then the router interfaces, floating
-//     IP associations and server groups;
+//  4. removes the networks, subnets, routers, ports, security groups,
+//     floating IPs and routers' route sets that nothing known owns
+//     (namespaces, bridges, veths, routes and nftables tables go with
+//     them), then the router interfaces, floating IP associations and
+//     server groups;
 //  5. adopts the load balancers (HAProxy keeps running, or starts again)
 //     and removes those, and their listeners, pools, members and health
 //     monitors, that nothing known owns;

@@ -18,6 +18,8 @@ func (p *Provider) plugins() map[string]resources.Plugin {
 		"OS::Neutron::Subnet":                subnetPlugin{p},
 		"OS::Neutron::Router":                routerPlugin{p},
 		"OS::Neutron::RouterInterface":       routerInterfacePlugin{p},
+		"OS::Neutron::ExtraRouteSet":         extraRoutePlugin{p: p},
+		"OS::Neutron::ExtraRoute":            extraRoutePlugin{p: p, single: true},
 		"OS::Neutron::Port":                  portPlugin{p},
 		"OS::Neutron::SecurityGroup":         securityGroupPlugin{p},
 		"OS::Neutron::SecurityGroupRule":     securityGroupRulePlugin{p},

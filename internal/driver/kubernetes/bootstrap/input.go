@@ -134,6 +134,8 @@ type Input struct {
 	ClusterDomain string
 	// CgroupRoot is the kubelet's cgroupRoot: the machine's own cgroup
 	// (<slipway root>/<machine id>), never shared with another kubelet.
+	// CgroupRootOfMachine has the machine find it at boot, for documents
+	// rendered before the machine (and so its cgroup) exists.
 	CgroupRoot string
 	// RegistryMirror is Slipway's registry, such as http://10.0.0.1:5000;
 	// containerd uses it for registry.k8s.io and docker.io and for nothing
@@ -161,6 +163,12 @@ var (
 	nameRE = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
 	hostRE = regexp.MustCompile(`^[A-Za-z0-9]([-A-Za-z0-9.]{0,251}[A-Za-z0-9])?$`)
 )
+
+// CgroupRootOfMachine, as Input.CgroupRoot, makes the worker read its
+// machine's cgroup from /proc/self/cgroup at every boot (the parent of the
+// cgroup the agent runs in) and give it to kubelet in a drop-in
+// configuration file.
+const CgroupRootOfMachine = "machine"
 
 // MinKubernetesMinor is the oldest Kubernetes minor Render knows: failCgroupV1
 // and an explicit kube-proxy mode are what v1.35+ need, and older
@@ -375,7 +383,7 @@ func (in *Input) validate() (facts, error) {
 		if f.podCIDR.IsValid() && f.podCIDR.Bits() > 30 {
 			c.add("PodCIDR", "%s is too small for pods", f.podCIDR)
 		}
-		if c.required("CgroupRoot", in.CgroupRoot) && (!path.IsAbs(in.CgroupRoot) || path.Clean(in.CgroupRoot) != in.CgroupRoot || in.CgroupRoot == "/") {
+		if in.CgroupRoot != CgroupRootOfMachine && c.required("CgroupRoot", in.CgroupRoot) && (!path.IsAbs(in.CgroupRoot) || path.Clean(in.CgroupRoot) != in.CgroupRoot || in.CgroupRoot == "/") {
 			c.add("CgroupRoot", "%q is not a clean absolute cgroup path below /", in.CgroupRoot)
 		}
 		if c.required("RegistryMirror", in.RegistryMirror) &&

@@ -38,6 +38,7 @@ var MirroredRegistries = []string{"docker.io", "registry.k8s.io"}
 const (
 	PKIDir              = "/etc/kubernetes/pki"
 	KubeletConfigPath   = "/etc/kubernetes/kubelet.yaml"
+	KubeletConfigDir    = "/etc/kubernetes/kubelet.conf.d"
 	KubeProxyConfigPath = "/etc/kubernetes/kube-proxy.yaml"
 	ContainerdConfig    = "/etc/containerd/config.toml"
 	ContainerdCertsDir  = "/etc/containerd/certs.d"
@@ -432,6 +433,26 @@ func (r *renderer) worker(b *node.Bootstrap) error {
 	// The conflist exists before containerd starts: the pod range is known
 	// up front, so the node is Ready as soon as kubelet reports.
 	b.WriteFiles = append(b.WriteFiles, file(CNIConfPath, cni, 0o644))
+	if in.CgroupRoot == CgroupRootOfMachine {
+		// The agent runs in <machine cgroup>/system; kubelet's pods go in
+		// <machine cgroup>/kubepods. The local provider gives the machine's
+		// cgroup as $SLIPWAY_CGROUP; otherwise the memory controller's line
+		// names it on cgroup v1, the 0:: line on v2.
+		b.Commands = append(b.Commands, node.BootstrapCommand{
+			Name: "kubelet-cgroup-root",
+			Shell: strings.Join([]string{
+				"set -e",
+				// The local provider says where; elsewhere /proc tells.
+				`cg=${SLIPWAY_CGROUP:-}`,
+				`[ -n "$cg" ] || cg=$(awk -F: '$2 ~ /(^|,)memory(,|$)/ {print $3}' /proc/self/cgroup)`,
+				`[ -n "$cg" ] || cg=$(awk -F: '$1 == "0" {print $3}' /proc/self/cgroup)`,
+				`cg=${cg%/system*}`,
+				`[ -n "$cg" ] && [ "$cg" != / ] || { echo "cannot find this machine's cgroup in /proc/self/cgroup" >&2; exit 1; }`,
+				"mkdir -p " + KubeletConfigDir,
+				`printf 'apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\ncgroupRoot: %s\n' "$cg" > ` + KubeletConfigDir + "/10-cgroup-root.conf",
+			}, "\n") + "\n",
+		})
+	}
 
 	// Per-netns sysctls (FINDINGS §1, §5.10). bridge-nf-call-iptables exists
 	// only once the host has br_netfilter, which the local network loads.
@@ -476,6 +497,7 @@ func (r *renderer) worker(b *node.Bootstrap) error {
 		Command: in.Binaries.Kubelet,
 		Args: []string{
 			"--config=" + KubeletConfigPath,
+			"--config-dir=" + KubeletConfigDir,
 			"--kubeconfig=/etc/kubernetes/kubelet.kubeconfig",
 			"--hostname-override=" + in.NodeName,
 			"--node-ip=" + in.NodeIP,
@@ -522,7 +544,6 @@ func (r *renderer) kubeletConfig() (string, error) {
 		// cgroupfs on a per-machine root: two kubelets sharing one would
 		// collect each other's pod cgroups (FINDINGS §1).
 		"cgroupDriver":  "cgroupfs",
-		"cgroupRoot":    in.CgroupRoot,
 		"cgroupsPerQOS": true,
 		// v1.35+ refuses cgroup v1 without it; harmless on v2.
 		"failCgroupV1":             false,
@@ -550,6 +571,9 @@ func (r *renderer) kubeletConfig() (string, error) {
 		"syncFrequency":               "10s",
 		"registerNode":                true,
 		"resolvConf":                  "/etc/resolv.conf",
+	}
+	if in.CgroupRoot != CgroupRootOfMachine {
+		cfg["cgroupRoot"] = in.CgroupRoot
 	}
 	data, err := yaml.Marshal(cfg)
 	if err != nil {

@@ -21,6 +21,8 @@ func builders() map[string]func() *hot.Schema {
 		"OS::Neutron::Subnet":                neutronSubnet,
 		"OS::Neutron::Router":                neutronRouter,
 		"OS::Neutron::RouterInterface":       neutronRouterInterface,
+		"OS::Neutron::ExtraRouteSet":         neutronExtraRouteSet,
+		"OS::Neutron::ExtraRoute":            neutronExtraRoute,
 		"OS::Neutron::Port":                  neutronPort,
 		"OS::Neutron::SecurityGroup":         neutronSecurityGroup,
 		"OS::Neutron::SecurityGroupRule":     neutronSecurityGroupRule,
@@ -294,6 +296,34 @@ func neutronRouterInterface() *hot.Schema {
 			"subnet_id": r.String(),
 			"port":      r.String(),
 			"port_id":   r.String(),
+		},
+		Attributes: r.Attrs(),
+	}
+}
+
+// neutronExtraRouteSet is a set of a router's extra routes; Heat changes
+// its routes in place, adding and removing only what differs.
+func neutronExtraRouteSet() *hot.Schema {
+	return &hot.Schema{
+		Properties: props{
+			"router": r.String(r.Required()),
+			"routes": r.List(r.Default([]any{}), r.Updatable(), r.Items(r.Map(r.Keys(props{
+				"destination": r.String(r.Required()),
+				"nexthop":     r.String(r.Required()),
+			})))),
+		},
+		Attributes: r.Attrs(),
+	}
+}
+
+// neutronExtraRoute is one extra route of a router, the older type Heat
+// never formally supported; any change replaces it.
+func neutronExtraRoute() *hot.Schema {
+	return &hot.Schema{
+		Properties: props{
+			"router_id":   r.String(r.Required()),
+			"destination": r.String(r.Required()),
+			"nexthop":     r.String(r.Required()),
 		},
 		Attributes: r.Attrs(),
 	}

@@ -137,6 +137,9 @@ func New(ctx context.Context, cfg Config) (*Manager, error) {
 // every hierarchy.
 func (m *Manager) CgroupRoot() string { return m.cg.root }
 
+// cgroupPath is a machine's cgroup path, the same in every hierarchy.
+func (m *Manager) cgroupPath(id string) string { return "/" + m.cg.root + "/" + id }
+
 func (m *Manager) layout(id string) layout { return layout{dir: filepath.Join(m.dir, id)} }
 
 // lock serializes the operations on one machine.
@@ -248,7 +251,7 @@ func (m *Manager) bootSteps(ctx context.Context, l layout, d *definition, reason
 	if err := writeDefinition(l, d); err != nil {
 		return err
 	}
-	plan := bootPlan(l, d, m.stateDir, m.userland, m.cg.systemDirs(s.ID), m.command, hex.EncodeToString(nonce))
+	plan := bootPlan(l, d, m.stateDir, m.userland, m.cgroupPath(s.ID), m.cg.systemDirs(s.ID), m.command, hex.EncodeToString(nonce))
 	data, err := json.MarshalIndent(plan, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode boot plan: %w", err)
@@ -306,7 +309,7 @@ func (m *Manager) get(l layout, id string) (*Machine, error) {
 	}
 	s := d.Spec
 	mach := &Machine{ID: s.ID, Name: s.Name, Flavor: s.Flavor, Boots: d.Boots, Created: d.Created,
-		Netns: s.NetnsPath, Cgroup: "/" + m.cg.root + "/" + s.ID}
+		Netns: s.NetnsPath, Cgroup: m.cgroupPath(s.ID)}
 	switch d.Lifecycle {
 	case lifeCreating:
 		mach.State = StateBuild

@@ -1,6 +1,7 @@
 package machine
 
 import (
+	"maps"
 	"path/filepath"
 	"slices"
 
@@ -35,9 +36,16 @@ func agentEnv(extra map[string]string) []string {
 }
 
 // bootPlan computes a boot's plan from the machine's definition; it has no
-// side effects (testdata/bootplan.golden pins it).
-func bootPlan(l layout, d *definition, stateDir string, userland []hostPath, cgroupDirs, command []string, nonce string) *node.BootPlan {
+// side effects (testdata/bootplan.golden pins it). cgroup is the machine's
+// cgroup path, cgroupDirs the directories of its "system" child in every
+// hierarchy.
+func bootPlan(l layout, d *definition, stateDir string, userland []hostPath, cgroup string, cgroupDirs, command []string, nonce string) *node.BootPlan {
 	s := d.Spec
+	env := maps.Clone(s.Env)
+	if env == nil {
+		env = map[string]string{}
+	}
+	env[EnvCgroup] = cgroup
 	p := &node.BootPlan{
 		Version:    node.BootPlanVersion,
 		MachineID:  s.ID,
@@ -50,7 +58,7 @@ func bootPlan(l layout, d *definition, stateDir string, userland []hostPath, cgr
 		Cgroups:    cgroupDirs,
 		Netns:      s.NetnsPath,
 		Devices:    devices(),
-		Env:        agentEnv(s.Env),
+		Env:        agentEnv(env),
 		Tunables:   map[string]string{},
 	}
 	for _, u := range userland {

@@ -25,7 +25,7 @@ func TestBootPlanGolden(t *testing.T) {
 		EtcImage: "etc-0123456789abcdef", Boots: 3,
 	}
 	userland := []hostPath{{name: "usr"}, {name: "bin", link: "usr/bin"}, {name: "lib64"}}
-	plan := bootPlan(l, d, "/srv/slipway", userland,
+	plan := bootPlan(l, d, "/srv/slipway", userland, "/slipway/ab/m-1",
 		[]string{"/sys/fs/cgroup/memory/slipway/ab/m-1/system", "/sys/fs/cgroup/unified/slipway/ab/m-1/system"},
 		[]string{"/usr/local/bin/slipway", "node"}, "00ff00ff00ff00ff")
 	got, err := json.MarshalIndent(plan, "", "  ")
@@ -68,6 +68,12 @@ func TestSpecValidate(t *testing.T) {
 	base := ok
 	if err := base.validate(); err != nil {
 		t.Fatalf("valid spec rejected: %v", err)
+	}
+	// /var is a directory of the machine's disk, not a mount: the
+	// artifacts cache may go under it.
+	base.Mounts = []Mount{{Source: "/var/cache/slipway", Target: "/var/cache/slipway"}}
+	if err := base.validate(); err != nil {
+		t.Fatalf("the artifacts cache's mount is rejected: %v", err)
 	}
 	for name, mutate := range tests {
 		t.Run(name, func(t *testing.T) {

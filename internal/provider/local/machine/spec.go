@@ -32,9 +32,16 @@ type Spec struct {
 	// Mounts are host paths bound into the machine, such as artifacts.
 	Mounts []Mount `json:"mounts,omitempty"`
 	// Env is added to the environment of the agent, its scripts and its
-	// services.
+	// services. The manager sets EnvCgroup itself.
 	Env map[string]string `json:"env,omitempty"`
 }
+
+// EnvCgroup names the variable that holds, in the environment of a
+// machine's agent, scripts and services, the machine's cgroup path: the
+// same in every hierarchy, as Machine.Cgroup ("/slipway/1a2b3c4d/ID").
+// The machine's processes run in its "system" child; a kubelet takes the
+// path as its cgroupRoot.
+const EnvCgroup = "SLIPWAY_CGROUP"
 
 // Flavor is a machine's size.
 type Flavor struct {
@@ -114,17 +121,28 @@ func (s *Spec) validate() error {
 		return fmt.Errorf("%w: netns path %q is not absolute", ErrInvalid, s.NetnsPath)
 	}
 	for _, m := range s.Mounts {
-		if !filepath.IsAbs(m.Source) || !filepath.IsAbs(m.Target) {
-			return fmt.Errorf("%w: mount %s on %s: paths must be absolute", ErrInvalid, m.Source, m.Target)
-		}
-		if reservedTarget(filepath.Clean(m.Target)) {
-			return fmt.Errorf("%w: mount target %s is reserved", ErrInvalid, m.Target)
+		if err := m.Validate(); err != nil {
+			return err
 		}
 	}
 	for k := range s.Env {
 		if k == "" || strings.ContainsAny(k, "=\x00") {
 			return fmt.Errorf("%w: environment variable name %q", ErrInvalid, k)
 		}
+	}
+	return nil
+}
+
+// Validate checks a mount: absolute paths, and a target that neither
+// hides nor falls inside what the machine's root is made of (/etc, /var
+// and /usr themselves, /proc, …). /var/cache/slipway, say, is fine: /var
+// is a directory of the machine's disk.
+func (m Mount) Validate() error {
+	if !filepath.IsAbs(m.Source) || !filepath.IsAbs(m.Target) {
+		return fmt.Errorf("%w: mount %s on %s: paths must be absolute", ErrInvalid, m.Source, m.Target)
+	}
+	if reservedTarget(filepath.Clean(m.Target)) {
+		return fmt.Errorf("%w: mount target %s is reserved", ErrInvalid, m.Target)
 	}
 	return nil
 }

@@ -23,6 +23,7 @@ const (
 	kindRouter   = "router"
 	kindGroup    = "secgroup"
 	kindFloating = "floatingip"
+	kindRouteSet = "routeset"
 )
 
 // Options configure a Manager. Zero values take the documented defaults.
@@ -53,8 +54,8 @@ type Options struct {
 	Egress bool
 }
 
-// Manager creates and deletes networks, subnets, ports, routers, security
-// groups and floating IPs on the local host. Its methods are safe for
+// Manager creates and deletes networks, subnets, ports, routers (and their
+// extra routes), security groups and floating IPs on the local host. Its methods are safe for
 // concurrent use; changes are serialised.
 type Manager struct {
 	opts  Options
@@ -68,6 +69,8 @@ type Manager struct {
 	routers  map[string]*Router
 	groups   map[string]*SecurityGroup
 	fips     map[string]*FloatingIP
+	// routeSets are the routers' extra routes, by route set.
+	routeSets map[string]*RouteSet
 }
 
 // New returns a Manager that loads its records from opts.Store. It changes
@@ -99,6 +102,7 @@ func New(ctx context.Context, opts Options) (*Manager, error) {
 		opts: opts, store: opts.Store, log: log,
 		networks: map[string]*Network{}, subnets: map[string]*Subnet{}, ports: map[string]*Port{},
 		routers: map[string]*Router{}, groups: map[string]*SecurityGroup{}, fips: map[string]*FloatingIP{},
+		routeSets: map[string]*RouteSet{},
 	}
 	if err := loadKind(ctx, m.store, kindNetwork, m.networks); err != nil {
 		return nil, err
@@ -116,6 +120,9 @@ func New(ctx context.Context, opts Options) (*Manager, error) {
 		return nil, err
 	}
 	if err := loadKind(ctx, m.store, kindFloating, m.fips); err != nil {
+		return nil, err
+	}
+	if err := loadKind(ctx, m.store, kindRouteSet, m.routeSets); err != nil {
 		return nil, err
 	}
 	return m, nil

@@ -25,10 +25,11 @@ func (m *Manager) Adopt(ctx context.Context) error {
 
 // Reconcile is Adopt for a caller whose own records are the truth: known
 // holds the ids of every network, subnet, port, router, security group,
-// floating IP, server and load balancer it knows. Records that are not
-// known (ports are kept when their device is known) are deleted with
-// everything they made, then the rest is adopted. The external network is
-// always kept. Reconciling twice has the effect of reconciling once.
+// floating IP, route set, server and load balancer it knows. Records that
+// are not known (ports are kept when their device is known) are deleted
+// with everything they made, then the rest is adopted. The external
+// network is always kept. Reconciling twice has the effect of reconciling
+// once.
 func (m *Manager) Reconcile(ctx context.Context, known map[string]bool) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -81,6 +82,19 @@ func (m *Manager) reconcile(ctx context.Context, keep func(string) bool) error {
 // order that respects their dependencies.
 func (m *Manager) forget(ctx context.Context, keep func(string) bool) error {
 	var errs []error
+	// Only the records of route sets go: the routers that stay are
+	// applied after forget, which removes their routes from the kernel,
+	// and the others take theirs with their namespaces.
+	for _, id := range sortedKeys(m.routeSets) {
+		if keep(id) {
+			continue
+		}
+		if err := m.del(ctx, kindRouteSet, id); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		delete(m.routeSets, id)
+	}
 	for _, id := range sortedKeys(m.fips) {
 		if !keep(id) {
 			errs = append(errs, m.deleteFloatingIP(ctx, m.fips[id]))

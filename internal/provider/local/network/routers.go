@@ -22,6 +22,7 @@ func (m *Manager) viewRouter(r *Router) Router {
 		g := *r.Gateway
 		v.Gateway = &g
 	}
+	v.Routes = m.routerRoutes(r.ID)
 	v.Netns = m.routerNS(r.ID)
 	return v
 }
@@ -334,7 +335,8 @@ func interfaceDev(portID string) string { return "qr-" + short(portID) }
 
 // applyRouter makes the kernel match a router record: the namespace, an
 // interface per attached subnet, the gateway with its floating IP addresses,
-// the routes and the NAT table. It is idempotent. The caller holds m.mu.
+// the routes (its route sets' among them) and the NAT table. It is
+// idempotent. The caller holds m.mu.
 func (m *Manager) applyRouter(r *Router) error {
 	h, err := makeNamespace(m.netnsName("rtr", r.ID),
 		"net.ipv4.ip_forward", "1",
@@ -391,6 +393,9 @@ func (m *Manager) applyRouter(r *Router) error {
 		err = applyTables(c, renderRouter(view))
 	}
 	if err != nil {
+		return fmt.Errorf("router %s: %w", r.ID, err)
+	}
+	if err := syncRoutes(h, m.kernelRoutes(r)); err != nil {
 		return fmt.Errorf("router %s: %w", r.ID, err)
 	}
 	return nil

@@ -11,7 +11,8 @@ import (
 )
 
 // Store persists the Manager's records: networks, subnets, ports with their
-// fixed IPs (the IP allocations), routers, security groups and floating IPs.
+// fixed IPs (the IP allocations), routers, route sets, security groups and
+// floating IPs.
 // Each record is an opaque JSON document under a kind and an id. The Manager
 // loads every record once, in New, and writes through on each change, so a
 // Store needs no query beyond List.

@@ -129,8 +129,29 @@ type Router struct {
 	ProjectID  string            `json:"project_id,omitempty"`
 	Gateway    *Gateway          `json:"external_gateway_info,omitempty"`
 	Interfaces []RouterInterface `json:"interfaces,omitempty"`
+	// Routes are the router's extra routes: those of every route set on
+	// it, sorted. Output only.
+	Routes []Route `json:"-"`
 	// Netns is the path of the router's namespace. Output only.
 	Netns string `json:"-"`
+}
+
+// Route is an extra route of a router (Neutron's extraroute): packets for
+// Destination go to Nexthop, an address on a subnet the router has an
+// interface on.
+type Route struct {
+	Destination netip.Prefix `json:"destination"`
+	Nexthop     netip.Addr   `json:"nexthop"`
+}
+
+// RouteSet is extra routes of one router that one owner manages, such as
+// an OS::Neutron::ExtraRouteSet. The router routes the union of its route
+// sets; a route belongs to one route set at most, and a destination has
+// one nexthop in a route set.
+type RouteSet struct {
+	ID       string  `json:"id"`
+	RouterID string  `json:"router_id"`
+	Routes   []Route `json:"routes,omitempty"`
 }
 
 // Rule directions.

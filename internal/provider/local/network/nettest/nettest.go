@@ -7,9 +7,11 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"syscall"
 	"testing"
 	"time"
@@ -77,6 +79,67 @@ func loopbackUp(path string) error {
 		return err
 	}
 	return h.LinkSetUp(lo)
+}
+
+// handle opens a netlink handle into the namespace at path.
+func handle(t testing.TB, path string) *netlink.Handle {
+	t.Helper()
+	ns, err := netns.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ns.Close()
+	h, err := netlink.NewHandleAt(ns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// Routes returns the routes via a gateway in the main table of the
+// namespace at path, as "DESTINATION via GATEWAY", one per nexthop of a
+// multipath route, sorted.
+func Routes(t testing.TB, path string) []string {
+	t.Helper()
+	h := handle(t, path)
+	defer h.Close()
+	routes, err := h.RouteList(nil, netlink.FAMILY_V4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, r := range routes {
+		dst := "default"
+		if r.Dst != nil && r.Dst.IP != nil && !r.Dst.IP.IsUnspecified() {
+			dst = r.Dst.String()
+		}
+		if r.Gw != nil {
+			out = append(out, dst+" via "+r.Gw.String())
+		}
+		for _, hop := range r.MultiPath {
+			out = append(out, dst+" via "+hop.Gw.String())
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// LoopbackAddress adds addr (a /32, say) to the loopback interface of the
+// namespace at path: the namespace then answers for it as a node answers
+// for its pods' addresses behind its own. (This kernel has no dummy
+// interfaces.)
+func LoopbackAddress(t testing.TB, path string, addr netip.Prefix) {
+	t.Helper()
+	h := handle(t, path)
+	defer h.Close()
+	lo, err := h.LinkByName("lo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ipnet := &net.IPNet{IP: addr.Addr().AsSlice(), Mask: net.CIDRMask(addr.Bits(), addr.Addr().BitLen())}
+	if err := h.AddrAdd(lo, &netlink.Addr{IPNet: ipnet}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // HTTPD starts busybox httpd on port inside the namespace at path, serving

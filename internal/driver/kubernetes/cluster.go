@@ -1,0 +1,346 @@
+package kubernetes
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/slipway/slipway/internal/artifacts"
+	"github.com/slipway/slipway/internal/driver"
+	"github.com/slipway/slipway/internal/driver/kubernetes/ccm"
+	"github.com/slipway/slipway/internal/driver/kubernetes/kube"
+	"github.com/slipway/slipway/internal/driver/kubernetes/netplan"
+	"github.com/slipway/slipway/internal/model"
+	"github.com/slipway/slipway/internal/store"
+)
+
+// Credentials reach a cluster's API as its admin.
+type Credentials = kube.Credentials
+
+// DrainTimeout bounds the eviction of a removed node's pods; what is left
+// then is deleted.
+const DrainTimeout = 60 * time.Second
+
+// credentials are the admin's, at the API's floating IP.
+func (d *Driver) credentials(cfg *config, st *state) Credentials {
+	return Credentials{
+		Server:     "https://" + netip.AddrPortFrom(netip.MustParseAddr(st.FloatingIP), uint16(cfg.APIPort)).String(),
+		CACert:     st.CACert,
+		ClientCert: st.Certs.Admin.CertPEM,
+		ClientKey:  st.Certs.Admin.KeyPEM,
+	}
+}
+
+// client returns an admin client of the cluster, once it has certificates.
+func (d *Driver) client(cfg *config, st *state) (*kube.Client, error) {
+	if st.Certs == nil || st.FloatingIP == "" {
+		return nil, errors.New("the cluster has no API yet")
+	}
+	return kube.NewClient(d.credentials(cfg, st))
+}
+
+// converge makes a booted cluster usable: every node gets the pod range
+// Slipway planned for it, the DNS addon runs, and every node is Ready.
+func (d *Driver) converge(ctx context.Context, s *driver.Scope, cfg *config, m *artifacts.Manifest, st *state, n *netplan.Network, kc *kube.Client) error {
+	ctx, cancel := context.WithTimeout(ctx, d.opts.ReadyTimeout)
+	defer cancel()
+	if err := kc.WaitReady(ctx); err != nil {
+		return fmt.Errorf("the API at %s did not turn ready: %w", st.FloatingIP, err)
+	}
+	if st.Addons != cfg.KubeTag {
+		image := ""
+		for _, im := range m.Images {
+			if strings.Contains(im.Ref, "/coredns:") {
+				image = im.Ref
+			}
+		}
+		if err := kc.ApplyCoreDNS(ctx, kube.DNSParams{Image: image, ClusterIP: n.ClusterDNS.String(),
+			Domain: cfg.ClusterDomain, Upstream: cfg.DNSUpstream}); err != nil {
+			return fmt.Errorf("apply CoreDNS: %w", err)
+		}
+		st.Addons = cfg.KubeTag
+	}
+	cidrs := map[string]string{}
+	want := map[string]bool{}
+	for _, a := range n.Nodes {
+		if a.Role == netplan.RoleWorker {
+			cidrs[a.Name] = a.PodCIDR.String()
+			want[a.Name] = true
+		}
+	}
+	t := time.NewTicker(d.opts.PollInterval)
+	defer t.Stop()
+	last := ""
+	for {
+		missing, err := kc.SetPodCIDRs(ctx, cidrs)
+		if err != nil && ctx.Err() == nil {
+			var conflict *kube.PodCIDRConflictError
+			if errors.As(err, &conflict) {
+				return driver.Permanent(err)
+			}
+		}
+		for _, name := range missing {
+			_ = name
+		}
+		for name := range cidrs {
+			if !containsString(missing, name) {
+				delete(cidrs, name)
+			}
+		}
+		nodes, nerr := kc.Nodes(ctx)
+		notReady := notReadyNodes(want, nodes)
+		if nerr == nil && len(notReady) == 0 {
+			return nil
+		}
+		reason := fmt.Sprintf("waiting for nodes to be Ready: %s", strings.Join(notReady, ", "))
+		if nerr != nil {
+			reason = "waiting for the API: " + nerr.Error()
+		}
+		if reason != last {
+			s.Progress(reason)
+			last = reason
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s (gave up after %s)", reason, d.opts.ReadyTimeout)
+		case <-t.C:
+		}
+	}
+}
+
+func containsString(list []string, s string) bool {
+	for _, e := range list {
+		if e == s {
+			return true
+		}
+	}
+	return false
+}
+
+// notReadyNodes names the wanted nodes that are not Ready yet.
+func notReadyNodes(want map[string]bool, nodes []kube.NodeInfo) []string {
+	ready := map[string]bool{}
+	for _, n := range nodes {
+		if n.Ready {
+			ready[n.Name] = true
+		}
+	}
+	var out []string
+	for name := range want {
+		if !ready[name] {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// drainRemoved cordons and drains the nodes this update removes, then
+// deletes their Node objects.
+func (d *Driver) drainRemoved(ctx context.Context, s *driver.Scope, kc *kube.Client, groups []*plannedGroup, st *state) error {
+	var gone []string
+	for _, g := range groups {
+		for _, idx := range g.gs.Members {
+			if !containsString(g.members, idx) {
+				gone = append(gone, g.nodeName(idx))
+				if !containsString(g.gs.Removed, idx) {
+					if n, err := strconv.Atoi(idx); err == nil && n >= len(g.members) {
+						// Trailing members a plain shrink drops: ResourceGroup
+						// drops the highest indexes and may reuse them.
+						continue
+					}
+				}
+			}
+		}
+	}
+	for _, name := range gone {
+		s.Progress("draining " + name)
+		if _, err := kc.Drain(ctx, name, DrainTimeout); err != nil && ctx.Err() == nil {
+			d.log.Warn("drain failed; the node is removed anyway", "node", name, "error", err)
+		}
+		if err := kc.DeleteNode(ctx, name); err != nil && ctx.Err() == nil {
+			d.log.Warn("delete node object", "node", name, "error", err)
+		}
+		delete(st.Nodes, name)
+		if st.Certs != nil {
+			for i, w := range st.Certs.Workers {
+				if w.Name == name {
+					st.Certs.Workers = append(st.Certs.Workers[:i], st.Certs.Workers[i+1:]...)
+					break
+				}
+			}
+		}
+	}
+	return ctx.Err()
+}
+
+// Delete implements driver.Driver: the cluster's load balancers first
+// (while the API may still answer), then its stack, then its records.
+func (d *Driver) Delete(ctx context.Context, s *driver.Scope) error {
+	c := s.Cluster
+	st, err := loadState(ctx, d.opts.Store, c.UUID)
+	if err != nil {
+		return err
+	}
+	if st.Certs != nil && st.FloatingIP != "" {
+		if cfg, err := configOf(c, s.Template); err == nil {
+			d.releaseLoadBalancers(ctx, s, cfg, st)
+		}
+	}
+	d.ccm.Stop(c.UUID)
+	if err := d.deleteLoadBalancerStacks(ctx, c); err != nil {
+		return fmt.Errorf("delete the cluster's load balancers: %w", err)
+	}
+	if c.StackID != "" {
+		stack, err := d.opts.Stacks.Get(ctx, c.StackID)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+		case err != nil:
+			return err
+		default:
+			s.Progress("deleting the cluster's stack")
+			if err := d.deleteStack(ctx, stack); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// releaseLoadBalancers deletes the cluster's LoadBalancer Services while
+// its API answers, and gives its cloud controller a moment to delete
+// their load balancers as it would for any Service; best effort.
+func (d *Driver) releaseLoadBalancers(ctx context.Context, s *driver.Scope, cfg *config, st *state) {
+	if !d.ccm.Running(s.Cluster.UUID) {
+		return
+	}
+	d.deleteLoadBalancerServices(ctx, s, cfg, st)
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	t := time.NewTicker(d.opts.PollInterval)
+	defer t.Stop()
+	for {
+		stacks, err := store.List[model.Stack](ctx, d.opts.Store, store.Query{ProjectID: s.Cluster.ProjectID})
+		if err != nil {
+			return
+		}
+		left := 0
+		for _, x := range stacks {
+			if x.ParentID == "" && hasTag(x.Tags, lbTag(s.Cluster.UUID)) {
+				left++
+			}
+		}
+		if left == 0 {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// deleteLoadBalancerServices asks the cluster to release its
+// LoadBalancer Services, so that the cloud controller deletes their load
+// balancers; best effort, bounded.
+func (d *Driver) deleteLoadBalancerServices(ctx context.Context, s *driver.Scope, cfg *config, st *state) {
+	kc, err := d.client(cfg, st)
+	if err != nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	names, err := kc.DeleteLoadBalancerServices(ctx)
+	if err != nil {
+		d.log.Info("could not delete LoadBalancer services; their load balancers are removed with the cluster", "cluster", s.Cluster.UUID, "error", err)
+		return
+	}
+	if len(names) > 0 {
+		s.Progress("deleting LoadBalancer services: " + strings.Join(names, ", "))
+	}
+}
+
+// startCloudController runs the cluster's cloud controller in this
+// process, if it does not run yet.
+func (d *Driver) startCloudController(c *model.Cluster, cfg *config, st *state, stack *model.Stack, kc *kube.Client) error {
+	if d.ccm.Running(c.UUID) {
+		return nil
+	}
+	subnet, _ := outputs(stack)["subnet"].(string)
+	if subnet == "" {
+		return fmt.Errorf("stack %s has no subnet output", stack.Name)
+	}
+	b := &lbBackend{d: d, cluster: c, subnet: subnet, extNet: cfg.ExternalNet}
+	if err := d.ccm.Start(c.UUID, ccm.Config{ClusterID: c.UUID, ClusterName: st.Prefix,
+		Client: kc.Interface(), Backend: b, Log: d.log.With("cluster", c.UUID)}); err != nil {
+		return fmt.Errorf("start the cloud controller: %w", err)
+	}
+	return nil
+}
+
+// waitGone waits until a stack's delete has finished.
+func (d *Driver) waitGone(ctx context.Context, id string) error {
+	t := time.NewTicker(d.opts.PollInterval)
+	defer t.Stop()
+	for {
+		st, err := d.opts.Stacks.Get(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if st.Action == model.ActionDelete && st.Status == model.StateComplete {
+			return nil
+		}
+		if st.Action == model.ActionDelete && st.Status == model.StateFailed {
+			return fmt.Errorf("stack %s delete failed: %s", st.Name, st.StatusReason)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// Health implements driver.Monitor: the API's readiness and every node's
+// Ready condition. An API that does not answer is UNHEALTHY, with what
+// the conductor saw as the reason. It also makes sure the cluster's cloud
+// controller runs in this process (after a restart, for one).
+func (d *Driver) Health(ctx context.Context, s *driver.Scope) (model.HealthStatus, map[string]string, error) {
+	c := s.Cluster
+	cfg, err := configOf(c, s.Template)
+	if err != nil {
+		return model.HealthUnknown, nil, err
+	}
+	st, err := loadState(ctx, d.opts.Store, c.UUID)
+	if err != nil {
+		return model.HealthUnknown, nil, err
+	}
+	kc, err := d.client(cfg, st)
+	if err != nil {
+		return model.HealthUnknown, map[string]string{"api": err.Error()}, nil
+	}
+	healthy, reasons, err := kc.Health(ctx)
+	if err != nil {
+		return model.HealthUnhealthy, map[string]string{"api": err.Error()}, nil
+	}
+	if !d.ccm.Running(c.UUID) && c.StackID != "" {
+		if stack, err := d.opts.Stacks.Get(ctx, c.StackID); err == nil {
+			if err := d.startCloudController(c, cfg, st, stack, kc); err != nil {
+				d.log.Warn("cloud controller", "cluster", c.UUID, "error", err)
+			}
+		}
+	}
+	if healthy {
+		return model.HealthHealthy, reasons, nil
+	}
+	return model.HealthUnhealthy, reasons, nil
+}

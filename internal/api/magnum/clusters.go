@@ -633,9 +633,23 @@ func (s *Server) resizeCluster(w http.ResponseWriter, r *http.Request) error {
 	if err := checkResizeBounds(ng, *in.NodeCount); err != nil {
 		return err
 	}
+	oldCount := ng.NodeCount
 	ng.NodeCount = *in.NodeCount
 	ng.Status, ng.Operation = model.UpdateInProgress, model.OpUpdate
-	c.NodesToRemove = in.NodesToRemove
+	// The CLI sends what follows each --nodes-to-remove as it is: one
+	// entry may be a comma-separated list.
+	c.NodesToRemove = nil
+	for _, e := range in.NodesToRemove {
+		for _, ref := range strings.Split(e, ",") {
+			if ref = strings.TrimSpace(ref); ref != "" {
+				c.NodesToRemove = append(c.NodesToRemove, ref)
+			}
+		}
+	}
+	if removes := oldCount - ng.NodeCount; len(c.NodesToRemove) > max(removes, 0) {
+		return model.Invalidf("nodes_to_remove names %d nodes, but resizing nodegroup %s from %d to %d nodes removes %d.",
+			len(c.NodesToRemove), ng.Name, oldCount, ng.NodeCount, max(removes, 0))
+	}
 	if err := s.startOperation(ctx, c, model.OpResize, ng); err != nil {
 		return err
 	}

@@ -5,9 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
-	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/slipway/slipway/internal/artifacts"
@@ -16,6 +17,7 @@ import (
 	"github.com/slipway/slipway/internal/driver/kubernetes/kube"
 	"github.com/slipway/slipway/internal/driver/kubernetes/netplan"
 	"github.com/slipway/slipway/internal/model"
+	"github.com/slipway/slipway/internal/pki"
 	"github.com/slipway/slipway/internal/store"
 )
 
@@ -148,32 +150,30 @@ func (d *Driver) drainRemoved(ctx context.Context, s *driver.Scope, kc *kube.Cli
 		for _, idx := range g.gs.Members {
 			if !containsString(g.members, idx) {
 				gone = append(gone, g.nodeName(idx))
-				if !containsString(g.gs.Removed, idx) {
-					if n, err := strconv.Atoi(idx); err == nil && n >= len(g.members) {
-						// Trailing members a plain shrink drops: ResourceGroup
-						// drops the highest indexes and may reuse them.
-						continue
-					}
-				}
 			}
 		}
 	}
+	if len(gone) == 0 {
+		return nil
+	}
+	// Drain them all at once: each waits for its pods' graceful ends.
+	s.Progress("draining " + strings.Join(gone, ", "))
+	var wg sync.WaitGroup
 	for _, name := range gone {
-		s.Progress("draining " + name)
-		if _, err := kc.Drain(ctx, name, DrainTimeout); err != nil && ctx.Err() == nil {
-			d.log.Warn("drain failed; the node is removed anyway", "node", name, "error", err)
-		}
-		if err := kc.DeleteNode(ctx, name); err != nil && ctx.Err() == nil {
-			d.log.Warn("delete node object", "node", name, "error", err)
-		}
+		wg.Go(func() {
+			if _, err := kc.Drain(ctx, name, DrainTimeout); err != nil && ctx.Err() == nil {
+				d.log.Warn("drain failed; the node is removed anyway", "node", name, "error", err)
+			}
+			if err := kc.DeleteNode(ctx, name); err != nil && ctx.Err() == nil {
+				d.log.Warn("delete node object", "node", name, "error", err)
+			}
+		})
+	}
+	wg.Wait()
+	for _, name := range gone {
 		delete(st.Nodes, name)
 		if st.Certs != nil {
-			for i, w := range st.Certs.Workers {
-				if w.Name == name {
-					st.Certs.Workers = append(st.Certs.Workers[:i], st.Certs.Workers[i+1:]...)
-					break
-				}
-			}
+			st.Certs.Workers = slices.DeleteFunc(st.Certs.Workers, func(w pki.WorkerCerts) bool { return w.Name == name })
 		}
 	}
 	return ctx.Err()
@@ -231,7 +231,7 @@ func (d *Driver) releaseLoadBalancers(ctx context.Context, s *driver.Scope, cfg 
 		}
 		left := 0
 		for _, x := range stacks {
-			if x.ParentID == "" && hasTag(x.Tags, lbTag(s.Cluster.UUID)) {
+			if x.ParentID == "" && !deleted(x) && hasTag(x.Tags, lbTag(s.Cluster.UUID)) {
 				left++
 			}
 		}

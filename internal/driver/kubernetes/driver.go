@@ -48,7 +48,7 @@ type Options struct {
 	// RestrictOOMScoreAdj sets containerd's restrict_oom_score_adj, for
 	// hosts that withhold CAP_SYS_RESOURCE.
 	RestrictOOMScoreAdj bool
-	Log *slog.Logger
+	Log                 *slog.Logger
 	// PollInterval is how often the driver looks at a stack or the API
 	// while it waits. Default 100ms.
 	PollInterval time.Duration

@@ -40,11 +40,17 @@ func (b *lbBackend) find(ctx context.Context, name string) (*model.Stack, error)
 		return nil, err
 	}
 	for _, st := range stacks {
-		if st.ParentID == "" && hasTag(st.Tags, lbTag(b.cluster.UUID)) {
+		if st.ParentID == "" && hasTag(st.Tags, lbTag(b.cluster.UUID)) && !deleted(st) {
 			return st, nil
 		}
 	}
 	return nil, nil
+}
+
+// deleted reports whether a stack's delete has finished; Heat keeps such
+// stacks for a while.
+func deleted(st *model.Stack) bool {
+	return st.Action == model.ActionDelete && st.Status == model.StateComplete
 }
 
 func hasTag(tags []string, tag string) bool {
@@ -160,7 +166,7 @@ func (b *lbBackend) Get(ctx context.Context, name string) (string, bool, error) 
 
 // deleteStack deletes a stack and waits until it is gone.
 func (d *Driver) deleteStack(ctx context.Context, st *model.Stack) error {
-	if st.Action == model.ActionDelete && st.Status == model.StateComplete {
+	if deleted(st) {
 		return nil
 	}
 	if err := d.opts.Stacks.Delete(ctx, st.UUID); err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -178,7 +184,7 @@ func (d *Driver) deleteLoadBalancerStacks(ctx context.Context, c *model.Cluster)
 	}
 	var errs []error
 	for _, st := range stacks {
-		if st.ParentID != "" || !hasTag(st.Tags, lbTag(c.UUID)) || !strings.HasPrefix(st.Name, "lb-") {
+		if st.ParentID != "" || deleted(st) || !hasTag(st.Tags, lbTag(c.UUID)) || !strings.HasPrefix(st.Name, "lb-") {
 			continue
 		}
 		if err := d.deleteStack(ctx, st); err != nil {

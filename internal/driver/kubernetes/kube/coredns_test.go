@@ -1,6 +1,7 @@
 package kube_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -143,6 +144,15 @@ func coreDNSVersions(t *testing.T, cs kubernetes.Interface) coreDNSObjects {
 	o.service, err = cs.CoreV1().Services("kube-system").Get(ctx, "kube-dns", get)
 	add("Service", o.service, err)
 
+	var resources []string
+	for _, r := range role.Rules {
+		if slices.Equal(r.Verbs, []string{"list", "watch"}) {
+			resources = append(resources, r.Resources...)
+		}
+	}
+	if want := []string{"endpoints", "services", "pods", "namespaces", "endpointslices"}; !slices.Equal(resources, want) {
+		t.Errorf("cluster role system:coredns may list and watch %v, want %v", resources, want)
+	}
 	if len(binding.Subjects) != 1 || binding.Subjects[0].Name != "coredns" || binding.RoleRef.Name != "system:coredns" {
 		t.Errorf("cluster role binding: %+v to %+v, want service account coredns to system:coredns", binding.Subjects, binding.RoleRef)
 	}

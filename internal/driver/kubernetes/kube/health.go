@@ -30,7 +30,8 @@ func NodeReadyKey(node string) string { return node + ".Ready" }
 //
 // When the API cannot be reached at all, the error wraps ErrUnreachable
 // and there are no reasons: the caller decides what an unreachable cluster
-// is.
+// is. An API that is ready but fails to list the nodes (etcd died a moment
+// ago) is an error too, after at most RequestTimeout.
 func (c *Client) Health(ctx context.Context) (healthy bool, reasons map[string]string, err error) {
 	ok, reason, err := c.readyz(ctx)
 	if err != nil {

@@ -128,7 +128,7 @@ func cachedManifest(t testing.TB) *artifacts.Manifest {
 	}
 	dir := artifacts.Dir()
 	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
-		t.Skipf("kubetest: no artifacts cache at %s; fill it with `slipway artifacts build %s`", dir, Version)
+		t.Skipf("kubetest: no artifacts cache at %s; fill it with `slipway artifacts build --kube-tag %s`", dir, Version)
 	}
 	cache, err := artifacts.New(artifacts.Options{Dir: dir})
 	if err != nil {
@@ -136,7 +136,7 @@ func cachedManifest(t testing.TB) *artifacts.Manifest {
 	}
 	m, err := cache.Lookup(Version)
 	if errors.Is(err, artifacts.ErrNotCached) {
-		t.Skipf("kubetest: kubernetes %s is not cached in %s; fill it with `slipway artifacts build %s`", Version, dir, Version)
+		t.Skipf("kubetest: kubernetes %s is not cached in %s; fill it with `slipway artifacts build --kube-tag %s`", Version, dir, Version)
 	}
 	if err != nil {
 		t.Fatalf("kubetest: %v", err)
@@ -144,7 +144,8 @@ func cachedManifest(t testing.TB) *artifacts.Manifest {
 	return m
 }
 
-// pkiFiles are the paths of the PKI files the processes read.
+// pkiFiles are the paths of the PKI files the processes read, and the
+// controller manager's key pair, for its kubeconfig.
 type pkiFiles struct {
 	ca, caKey                     string
 	apiserverCert, apiserverKey   string
@@ -152,7 +153,7 @@ type pkiFiles struct {
 	etcdCert, etcdKey             string
 	etcdClientCert, etcdClientKey string
 	saKey, saPub                  string
-	controllerManagerKubeconfig   string
+	controllerManager             pki.KeyPairPEM
 }
 
 // writePKI issues the cluster's certificates with internal/pki, as the
@@ -201,24 +202,21 @@ func writePKI(dir string) (pkiFiles, kube.Credentials, error) {
 		etcdClientKey:  write("apiserver-etcd-client.key", certs.APIServerEtcdClient.KeyPEM),
 		saKey:          write("sa.key", certs.ServiceAccount.PrivateKeyPEM),
 		saPub:          write("sa.pub", certs.ServiceAccount.PublicKeyPEM),
+
+		controllerManager: certs.ControllerManager,
 	}
 	creds := kube.Credentials{
 		CACert:     caCert,
 		ClientCert: certs.Admin.CertPEM,
 		ClientKey:  certs.Admin.KeyPEM,
 	}
-	// The controller manager's kubeconfig names the server, which is only
-	// known at start; keep its certificate for then.
-	f.controllerManagerKubeconfig = filepath.Join(dir, "pki", "controller-manager.kubeconfig")
-	write("controller-manager.crt", certs.ControllerManager.CertPEM)
-	write("controller-manager.key", certs.ControllerManager.KeyPEM)
 	return f, creds, errors.Join(errs...)
 }
 
 // start runs the control plane once, on fresh ports. On failure it stops
 // what it started; the error wraps errPortInUse when a process could not
 // bind its port.
-func start(t testing.TB, m *artifacts.Manifest, dir string, f pkiFiles, creds kube.Credentials, opts Options) (c *Cluster, err error) {
+func start(t testing.TB, m *artifacts.Manifest, dir string, f pkiFiles, creds kube.Credentials, opts Options) (_ *Cluster, err error) {
 	ports, err := freePorts(3)
 	if err != nil {
 		return nil, err
@@ -227,7 +225,7 @@ func start(t testing.TB, m *artifacts.Manifest, dir string, f pkiFiles, creds ku
 	peerURL := "http://127.0.0.1:" + strconv.Itoa(ports[1])
 	server := "https://127.0.0.1:" + strconv.Itoa(ports[2])
 	creds.Server = server
-	c = &Cluster{Credentials: creds, Dir: dir}
+	c := &Cluster{Credentials: creds, Dir: dir}
 	defer func() {
 		if err != nil {
 			c.stop()
@@ -243,7 +241,7 @@ func start(t testing.TB, m *artifacts.Manifest, dir string, f pkiFiles, creds ku
 	}
 	etcdData := filepath.Join(dir, "etcd")
 	if err := os.RemoveAll(etcdData); err != nil { // left by a failed try
-		return nil, err
+		return c, err
 	}
 	c.etcd, err = run("etcd",
 		"--name", "master-0", "--data-dir", etcdData, "--unsafe-no-fsync", "--log-level", "warn",
@@ -267,8 +265,9 @@ func start(t testing.TB, m *artifacts.Manifest, dir string, f pkiFiles, creds ku
 		"--service-account-key-file", f.saPub, "--service-account-signing-key-file", f.saKey,
 		"--authorization-mode", "Node,RBAC", "--enable-admission-plugins", "NodeRestriction",
 		"--allow-privileged=true", "--profiling=false",
-		// Loopback is not a valid endpoint of the kubernetes Service, and
-		// nothing in a test dials it: keep the host's addresses out.
+		// Advertise loopback rather than an address of the host's (nothing
+		// in a test dials it). Loopback is no valid endpoint of the
+		// kubernetes Service, so that Service gets none.
 		"--advertise-address", "127.0.0.1", "--endpoint-reconciler-type", "none")
 	if err != nil {
 		return c, err
@@ -284,21 +283,16 @@ func start(t testing.TB, m *artifacts.Manifest, dir string, f pkiFiles, creds ku
 	return c, nil
 }
 
-// startControllerManager writes its kubeconfig and runs it.
+// startControllerManager writes its kubeconfig, which names the server
+// picked at start, and runs it.
 func (c *Cluster) startControllerManager(t testing.TB, m *artifacts.Manifest, f pkiFiles) error {
-	cert, err := os.ReadFile(filepath.Join(c.Dir, "pki", "controller-manager.crt"))
+	kubeconfig, err := pki.Kubeconfig(clusterName, c.Credentials.Server, c.Credentials.CACert,
+		f.controllerManager.CertPEM, f.controllerManager.KeyPEM)
 	if err != nil {
 		return err
 	}
-	key, err := os.ReadFile(filepath.Join(c.Dir, "pki", "controller-manager.key"))
-	if err != nil {
-		return err
-	}
-	kubeconfig, err := pki.Kubeconfig(clusterName, c.Credentials.Server, c.Credentials.CACert, cert, key)
-	if err != nil {
-		return err
-	}
-	if err := os.WriteFile(f.controllerManagerKubeconfig, kubeconfig, 0o600); err != nil {
+	kubeconfigPath := filepath.Join(c.Dir, "pki", "controller-manager.kubeconfig")
+	if err := os.WriteFile(kubeconfigPath, kubeconfig, 0o600); err != nil {
 		return err
 	}
 	bin, err := m.Binary("kube-controller-manager")
@@ -306,7 +300,7 @@ func (c *Cluster) startControllerManager(t testing.TB, m *artifacts.Manifest, f 
 		return err
 	}
 	c.controllerManager, err = startProcess(t, c.Dir, "kube-controller-manager", bin,
-		"--kubeconfig", f.controllerManagerKubeconfig,
+		"--kubeconfig", kubeconfigPath,
 		"--secure-port", "0", "--leader-elect=false",
 		"--use-service-account-credentials=true",
 		"--service-account-private-key-file", f.saKey, "--root-ca-file", f.ca,

@@ -25,6 +25,7 @@ func Commands(comps Components, stdout, stderr io.Writer) []*cobra.Command {
 		processCommand(ModeAll, comps, stdout, stderr),
 		processCommand(ModeAPI, comps, stdout, stderr),
 		processCommand(ModeConductor, comps, stdout, stderr),
+		teardownCommand(comps, stdout),
 	}
 }
 

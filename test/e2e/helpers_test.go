@@ -315,16 +315,24 @@ func (h *host) crash() {
 // clouds.yaml; a failure fails the test.
 func (h *host) command(prog string, args ...string) string {
 	h.t.Helper()
+	stdout, stderr, err := h.run(prog, args...)
+	if err != nil {
+		h.t.Fatalf("%s %s: %v\nstdout: %s\nstderr: %s", prog, strings.Join(args, " "), err, stdout, stderr)
+	}
+	return stdout
+}
+
+// run runs a client program against the host's Slipway with its
+// clouds.yaml and returns what it printed, and how it failed, if it did.
+func (h *host) run(prog string, args ...string) (stdout, stderr string, err error) {
 	ctx, cancel := context.WithTimeout(h.t.Context(), 3*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, prog, args...)
 	cmd.Env = append(os.Environ(), "OS_CLIENT_CONFIG_FILE="+filepath.Join(h.dir, "clouds.yaml"), "OS_CLOUD=slipway")
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		h.t.Fatalf("%s %s: %v\nstdout: %s\nstderr: %s", prog, strings.Join(args, " "), err, stdout.String(), stderr.String())
-	}
-	return stdout.String()
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err = cmd.Run()
+	return out.String(), errOut.String(), err
 }
 
 // openstack runs the stock openstack CLI.
@@ -393,17 +401,33 @@ func (h *host) awaitStack(name, want string, timeout time.Duration) {
 func (h *host) api(method, path string, body any) map[string]any {
 	h.t.Helper()
 	token, project := h.token()
+	return h.call(token, method, "/orchestration/v1/"+project+path, body)
+}
+
+// magnum calls the container-infra API directly, with the admin's token,
+// at its latest microversion.
+func (h *host) magnum(method, path string, body any) map[string]any {
+	h.t.Helper()
+	token, _ := h.token()
+	return h.call(token, method, "/container-infra/v1"+path, body)
+}
+
+// call calls Slipway's API at path with token and returns the JSON object
+// it answers, with the HTTP status under "status_code".
+func (h *host) call(token, method, path string, body any) map[string]any {
+	h.t.Helper()
 	var r io.Reader
 	if body != nil {
 		b, _ := json.Marshal(body)
 		r = bytes.NewReader(b)
 	}
-	req, err := http.NewRequestWithContext(h.t.Context(), method, h.serve.url+"/orchestration/v1/"+project+path, r)
+	req, err := http.NewRequestWithContext(h.t.Context(), method, h.serve.url+path, r)
 	if err != nil {
 		h.t.Fatal(err)
 	}
 	req.Header.Set("X-Auth-Token", token)
 	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("OpenStack-API-Version", "container-infra latest")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		h.t.Fatalf("%s %s: %v", method, path, err)

@@ -71,6 +71,9 @@ func (g *plannedGroup) nodeName(index string) string { return g.gs.NamePrefix + 
 // every node is Ready.
 func (d *Driver) Apply(ctx context.Context, s *driver.Scope) error {
 	c := s.Cluster
+	start := time.Now()
+	log := d.log.With("cluster", c.UUID)
+	stage := func(name string) { log.Info("cluster stage done", "stage", name, "elapsed", time.Since(start).Round(time.Millisecond)) }
 	cfg, err := configOf(c, s.Template)
 	if err != nil {
 		return driver.Permanent(err)
@@ -115,6 +118,7 @@ func (d *Driver) Apply(ctx context.Context, s *driver.Scope) error {
 		if err := saveState(ctx, d.opts.Store, c.UUID, st); err != nil {
 			return err
 		}
+		stage("network")
 	}
 
 	// Drain the nodes this update removes before their servers go.
@@ -152,23 +156,35 @@ func (d *Driver) Apply(ctx context.Context, s *driver.Scope) error {
 		return err
 	}
 	s.Progress(fmt.Sprintf("booting %d masters and %d workers", len(groups[0].members), workerCount(groups)))
-	stack, err := d.createOrUpdate(ctx, s, spec)
-	if err != nil {
-		return err
-	}
-
-	// Stage 3: inside the cluster.
+	// While the stack boots the nodes, get the API ready for them as soon
+	// as it answers.
 	kc, err = d.client(cfg, st)
 	if err != nil {
 		return err
 	}
-	if err := d.converge(ctx, s, cfg, m, st, network, kc); err != nil {
+	prepCtx, stopPrep := context.WithTimeout(ctx, d.opts.ReadyTimeout)
+	defer stopPrep()
+	prepared := make(chan error, 1)
+	go func() { prepared <- d.prepare(prepCtx, cfg, m, st, network, kc) }()
+	stack, err := d.createOrUpdate(ctx, s, spec)
+	if err != nil {
+		stopPrep()
+		<-prepared
+		return err
+	}
+	stage("nodes")
+	if err := <-prepared; err != nil {
+		return err
+	}
+	stage("addons")
+	if err := d.converge(ctx, s, network, kc); err != nil {
 		return err
 	}
 	d.record(c, cfg, m, st, network, groups, stack)
 	if err := saveState(ctx, d.opts.Store, c.UUID, st); err != nil {
 		return err
 	}
+	stage("ready")
 	return d.startCloudController(c, cfg, st, stack, kc)
 }
 

@@ -11,6 +11,10 @@ import (
 	"sync"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	"github.com/slipway/slipway/internal/artifacts"
 	"github.com/slipway/slipway/internal/driver"
 	"github.com/slipway/slipway/internal/driver/kubernetes/ccm"
@@ -46,27 +50,40 @@ func (d *Driver) client(cfg *config, st *state) (*kube.Client, error) {
 	return kube.NewClient(d.credentials(cfg, st))
 }
 
-// converge makes a booted cluster usable: every node gets the pod range
-// Slipway planned for it, the DNS addon runs, and every node is Ready.
-func (d *Driver) converge(ctx context.Context, s *driver.Scope, cfg *config, m *artifacts.Manifest, st *state, n *netplan.Network, kc *kube.Client) error {
-	ctx, cancel := context.WithTimeout(ctx, d.opts.ReadyTimeout)
-	defer cancel()
+// prepare makes a cluster whose API has come up usable: the DNS addon
+// and the default namespace's ServiceAccount (which the controller-manager
+// would make seconds later; pods cannot be created without it). It runs
+// while the workers are still booting.
+func (d *Driver) prepare(ctx context.Context, cfg *config, m *artifacts.Manifest, st *state, n *netplan.Network, kc *kube.Client) error {
 	if err := kc.WaitReady(ctx); err != nil {
 		return fmt.Errorf("the API at %s did not turn ready: %w", st.FloatingIP, err)
 	}
-	if st.Addons != cfg.KubeTag {
-		image := ""
-		for _, im := range m.Images {
-			if strings.Contains(im.Ref, "/coredns:") {
-				image = im.Ref
-			}
-		}
-		if err := kc.ApplyCoreDNS(ctx, kube.DNSParams{Image: image, ClusterIP: n.ClusterDNS.String(),
-			Domain: cfg.ClusterDomain, Upstream: cfg.DNSUpstream}); err != nil {
-			return fmt.Errorf("apply CoreDNS: %w", err)
-		}
-		st.Addons = cfg.KubeTag
+	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "default", Namespace: "default"}}
+	if _, err := kc.Interface().CoreV1().ServiceAccounts("default").Create(ctx, sa, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("create the default ServiceAccount: %w", err)
 	}
+	if st.Addons == cfg.KubeTag {
+		return nil
+	}
+	image := ""
+	for _, im := range m.Images {
+		if strings.Contains(im.Ref, "/coredns:") {
+			image = im.Ref
+		}
+	}
+	if err := kc.ApplyCoreDNS(ctx, kube.DNSParams{Image: image, ClusterIP: n.ClusterDNS.String(),
+		Domain: cfg.ClusterDomain, Upstream: cfg.DNSUpstream}); err != nil {
+		return fmt.Errorf("apply CoreDNS: %w", err)
+	}
+	st.Addons = cfg.KubeTag
+	return nil
+}
+
+// converge waits until every worker has its planned pod range and is
+// Ready.
+func (d *Driver) converge(ctx context.Context, s *driver.Scope, n *netplan.Network, kc *kube.Client) error {
+	ctx, cancel := context.WithTimeout(ctx, d.opts.ReadyTimeout)
+	defer cancel()
 	cidrs := map[string]string{}
 	want := map[string]bool{}
 	for _, a := range n.Nodes {

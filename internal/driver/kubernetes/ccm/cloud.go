@@ -15,6 +15,9 @@ const ProviderName = "slipway"
 // by the driver (with orchestration stacks on the provider). It is three
 // methods rather than one because the service controller asks for each
 // separately: it looks before it deletes, and reads the address back.
+// The driver tags what it makes with the cluster's id (slipway-cluster), so
+// that deleting the cluster also finds load balancers the controller never
+// got to delete.
 type Backend interface {
 	// Ensure makes or updates the load balancer named name: one TCP
 	// listener per port, forwarding to every member address at the port's

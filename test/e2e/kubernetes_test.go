@@ -1,0 +1,808 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/vishvananda/netlink"
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/slipway/slipway/internal/artifacts"
+	"github.com/slipway/slipway/internal/artifacts/images"
+	"github.com/slipway/slipway/internal/provider/local/network/netns"
+)
+
+// kubeVersion is the Kubernetes release the cluster tests run. It must be
+// in the host's artifacts cache (`slipway artifacts build v1.37.2`): a
+// test never builds it.
+const kubeVersion = "v1.37.2"
+
+// needKubernetes skips the test without root or without kubeVersion in
+// the artifacts cache, and returns the version's manifest.
+func needKubernetes(t *testing.T) *artifacts.Manifest {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("the local provider needs root")
+	}
+	cache, err := artifacts.New(artifacts.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := cache.Lookup(kubeVersion)
+	if errors.Is(err, artifacts.ErrNotCached) || errors.Is(err, os.ErrNotExist) {
+		t.Skipf("Kubernetes %s is not in the artifacts cache (slipway artifacts build %s): %v", kubeVersion, kubeVersion, err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// await polls check until it reports done, and fails the test with the
+// last state it described after timeout. It logs how long it waited.
+func (h *host) await(what string, timeout time.Duration, check func() (done bool, state string)) {
+	h.t.Helper()
+	start := time.Now()
+	for {
+		done, state := check()
+		if done {
+			h.t.Logf("%s after %s", what, time.Since(start).Round(100*time.Millisecond))
+			return
+		}
+		if time.Since(start) > timeout {
+			h.t.Fatalf("not %s after %s: %s", what, timeout, state)
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+}
+
+// cluster returns the cluster as the container-infra API shows it, or nil
+// once it is gone.
+func (h *host) cluster(ident string) map[string]any {
+	h.t.Helper()
+	c := h.magnum(http.MethodGet, "/clusters/"+ident, nil)
+	switch c["status_code"] {
+	case http.StatusOK:
+		return c
+	case http.StatusNotFound:
+		return nil
+	}
+	h.t.Fatalf("GET cluster %s: %v", ident, c)
+	return nil
+}
+
+// awaitCluster polls the cluster until its status is want. Any other
+// final status fails the test with the cluster's status_reason.
+func (h *host) awaitCluster(ident, want string, timeout time.Duration) map[string]any {
+	h.t.Helper()
+	var c map[string]any
+	h.await("cluster "+ident+" "+want, timeout, func() (bool, string) {
+		c = h.cluster(ident)
+		if c == nil {
+			h.t.Fatalf("cluster %s is gone, want %s", ident, want)
+		}
+		status, _ := c["status"].(string)
+		final := strings.HasSuffix(status, "_FAILED") || strings.HasSuffix(status, "_COMPLETE")
+		if final && status != want {
+			h.t.Fatalf("cluster %s is %s, want %s: %v", ident, status, want, c["status_reason"])
+		}
+		return status == want, fmt.Sprintf("%s: %v", status, c["status_reason"])
+	})
+	return c
+}
+
+// awaitHealth polls the cluster until the conductor's monitor records
+// want, and returns the reasons it gave.
+func (h *host) awaitHealth(ident, want string, timeout time.Duration, also func(reasons map[string]any) bool) map[string]any {
+	h.t.Helper()
+	var reasons map[string]any
+	h.await("cluster "+ident+" "+want, timeout, func() (bool, string) {
+		c := h.cluster(ident)
+		reasons, _ = c["health_status_reason"].(map[string]any)
+		return c["health_status"] == want && also(reasons), fmt.Sprintf("%v %v", c["health_status"], reasons)
+	})
+	return reasons
+}
+
+// kubectl runs the cached kubectl with one kubeconfig; failures fail h's
+// current test.
+type kubectl struct {
+	h      *host
+	bin    string
+	config string
+}
+
+// run runs kubectl with stdin and returns what it printed.
+func (k *kubectl) run(stdin string, args ...string) (string, string, error) {
+	ctx, cancel := context.WithTimeout(k.h.t.Context(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, k.bin, args...)
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+k.config)
+	cmd.Stdin = strings.NewReader(stdin)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	return stdout.String(), stderr.String(), err
+}
+
+// must runs kubectl and fails the test if it fails.
+func (k *kubectl) must(args ...string) string {
+	k.h.t.Helper()
+	out, errOut, err := k.run("", args...)
+	if err != nil {
+		k.h.t.Fatalf("kubectl %s: %v\n%s%s", strings.Join(args, " "), err, out, errOut)
+	}
+	return out
+}
+
+// apply applies a manifest.
+func (k *kubectl) apply(manifest string) {
+	k.h.t.Helper()
+	if out, errOut, err := k.run(manifest, "apply", "-f", "-"); err != nil {
+		k.h.t.Fatalf("kubectl apply: %v\n%s%s\n%s", err, out, errOut, manifest)
+	}
+}
+
+// readyNodes names the nodes, and says which are not Ready.
+func readyNodes(nodes []corev1.Node) (names []string, notReady []string) {
+	for _, n := range nodes {
+		names = append(names, n.Name)
+		ready := false
+		for _, c := range n.Status.Conditions {
+			ready = ready || c.Type == corev1.NodeReady && c.Status == corev1.ConditionTrue
+		}
+		if !ready {
+			notReady = append(notReady, n.Name)
+		}
+	}
+	slices.Sort(names)
+	return names, notReady
+}
+
+// awaitNodes waits until the cluster's nodes are exactly want, all Ready;
+// kubectl may fail meanwhile (an API server starting).
+func (k *kubectl) awaitNodes(want []string, timeout time.Duration) []corev1.Node {
+	k.h.t.Helper()
+	slices.Sort(want)
+	var nodes []corev1.Node
+	k.h.await(fmt.Sprintf("nodes %v Ready", want), timeout, func() (bool, string) {
+		out, errOut, err := k.run("", "get", "nodes", "-o", "json")
+		if err != nil {
+			return false, errOut
+		}
+		nodes = decode[corev1.NodeList](k.h.t, out).Items
+		names, notReady := readyNodes(nodes)
+		return slices.Equal(names, want) && len(notReady) == 0, fmt.Sprintf("nodes %v, not Ready %v", names, notReady)
+	})
+	return nodes
+}
+
+// webPods returns the web Deployment's pods that are not being deleted.
+func (k *kubectl) webPods() []corev1.Pod {
+	k.h.t.Helper()
+	out, errOut, err := k.run("", "get", "pods", "-l", "app=web", "-o", "json")
+	if err != nil {
+		k.h.t.Logf("kubectl get pods: %v: %s", err, errOut)
+		return nil
+	}
+	var pods []corev1.Pod
+	for _, p := range decode[corev1.PodList](k.h.t, out).Items {
+		if p.DeletionTimestamp == nil {
+			pods = append(pods, p)
+		}
+	}
+	return pods
+}
+
+// podReady reports whether a pod runs with every container ready.
+func podReady(p corev1.Pod) bool {
+	if p.Status.Phase != corev1.PodRunning || len(p.Status.ContainerStatuses) == 0 {
+		return false
+	}
+	for _, c := range p.Status.ContainerStatuses {
+		if !c.Ready {
+			return false
+		}
+	}
+	return true
+}
+
+// awaitWeb waits until the web Deployment has its two pods Running and
+// ready, and placed as placed wants; it returns them.
+func (k *kubectl) awaitWeb(timeout time.Duration, placed func(pods []corev1.Pod) bool) []corev1.Pod {
+	k.h.t.Helper()
+	var pods []corev1.Pod
+	k.h.await("web pods Running", timeout, func() (bool, string) {
+		pods = k.webPods()
+		var state []string
+		ready := 0
+		for _, p := range pods {
+			state = append(state, fmt.Sprintf("%s on %s: %s ready=%v", p.Name, p.Spec.NodeName, p.Status.Phase, podReady(p)))
+			if podReady(p) {
+				ready++
+			}
+		}
+		return len(pods) == 2 && ready == 2 && placed(pods), strings.Join(state, "; ")
+	})
+	return pods
+}
+
+// podNames returns the pods' names, sorted.
+func podNames(pods []corev1.Pod) []string {
+	var out []string
+	for _, p := range pods {
+		out = append(out, p.Name)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// exec runs the web binary in a pod: the test's client inside the cluster.
+func (k *kubectl) exec(pod string, args ...string) (string, error) {
+	out, errOut, err := k.run("", append([]string{"exec", pod, "--", "/web"}, args...)...)
+	if err != nil {
+		return out, fmt.Errorf("%w: %s", err, strings.TrimSpace(errOut))
+	}
+	return out, nil
+}
+
+// webImage builds testdata/web static and pushes it to the host's
+// registry as library/e2e-web:1, which every node pulls as e2e-web:1.
+func (h *host) webImage() {
+	h.t.Helper()
+	bin := filepath.Join(h.t.TempDir(), "web")
+	build := exec.CommandContext(h.t.Context(), "go", "build", "-trimpath", "-o", bin, "./testdata/web")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		h.t.Fatalf("build testdata/web: %v\n%s", err, out)
+	}
+	img, err := images.Build(images.Config{Entrypoint: []string{"/web"}},
+		[]images.File{{Path: "web", Mode: 0o755, Source: bin}})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	ref, err := name.ParseReference(strings.TrimPrefix(h.serve.url, "http://")+"/library/e2e-web:1", name.Insecure)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if err := remote.Write(ref, img, remote.WithContext(h.t.Context()),
+		remote.WithAuth(&authn.Basic{Username: "admin", Password: "e2e-admin-password"})); err != nil {
+		h.t.Fatalf("push %s: %v", ref, err)
+	}
+}
+
+// clusterServers returns the servers of a cluster's stack by name, from
+// the stack's nested resources and `slipway server show`.
+func (h *host) clusterServers(stackID string) map[string]string {
+	h.t.Helper()
+	rows := decode[[]map[string]any](h.t, h.openstack("stack", "resource", "list", "--nested-depth", "3", "-f", "json", stackID))
+	out := map[string]string{}
+	for _, r := range rows {
+		if r["resource_type"] != "OS::Nova::Server" {
+			continue
+		}
+		id, _ := r["physical_resource_id"].(string)
+		srv := decode[map[string]any](h.t, h.slipway("server", "show", id, "-o", "json"))
+		out[srv["name"].(string)] = id
+	}
+	return out
+}
+
+// machinePIDs returns the host PIDs of a machine's processes whose
+// command is comm: those in the PID namespace of the machine's agent.
+func (h *host) machinePIDs(serverID, comm string) []int {
+	h.t.Helper()
+	ns, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/pid", h.initPID(serverID)))
+	if err != nil {
+		h.t.Fatalf("the agent of %s: %v", serverID, err)
+	}
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	var pids []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		c, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+		if err != nil || strings.TrimSpace(string(c)) != comm {
+			continue
+		}
+		if l, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/pid", pid)); err == nil && l == ns {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+// publicLink returns the host's interface on the provider's public
+// network, the one the host routes addr through, and checks that addr is
+// a private address: test traffic to it never leaves the host.
+func publicLink(t *testing.T, addr string) netlink.Link {
+	t.Helper()
+	ip, err := netip.ParseAddr(addr)
+	if err != nil || !ip.IsPrivate() {
+		t.Fatalf("%q is not a private address of this host", addr)
+	}
+	routes, err := netlink.RouteGet(net.IP(ip.AsSlice()))
+	if err != nil || len(routes) == 0 {
+		t.Fatalf("route to %s: %v", addr, err)
+	}
+	link, err := netlink.LinkByIndex(routes[0].LinkIndex)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(link.Attrs().Name, "slw") {
+		t.Fatalf("the host routes %s through %s, not the provider's public network", addr, link.Attrs().Name)
+	}
+	return link
+}
+
+// webManifest is the workload: two replicas of the web image spread over
+// the nodes that take pods, a ClusterIP Service and a LoadBalancer
+// Service in front of them.
+const webManifest = `
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      terminationGracePeriodSeconds: 5
+      topologySpreadConstraints:
+      - maxSkew: 1
+        topologyKey: kubernetes.io/hostname
+        whenUnsatisfiable: DoNotSchedule
+        nodeTaintsPolicy: Honor
+        labelSelector:
+          matchLabels: {app: web}
+      containers:
+      - name: web
+        image: e2e-web:1
+        ports:
+        - containerPort: 8080
+        readinessProbe:
+          httpGet: {path: /, port: 8080}
+          periodSeconds: 1
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+spec:
+  selector: {app: web}
+  ports:
+  - port: 80
+    targetPort: 8080
+`
+
+const webLBManifest = `
+apiVersion: v1
+kind: Service
+metadata:
+  name: web-lb
+spec:
+  type: LoadBalancer
+  selector: {app: web}
+  ports:
+  - port: 80
+    targetPort: 8080
+`
+
+// TestKubernetesCluster drives a real Kubernetes cluster through the
+// stock openstack CLI and kubectl: a cluster of one master and two
+// workers completes with its Magnum fields filled in; its kubeconfig
+// reaches Ready nodes of the cached version; a Deployment of an image the
+// test pushed to Slipway's registry runs on both workers, reachable
+// through a ClusterIP Service by name (CoreDNS) and pod to pod; CoreDNS
+// forwards nowhere and nothing leaves the host; a LoadBalancer Service
+// answers the host from both pods; the cluster grows to three workers and
+// shrinks to one, removing exactly the nodes named (one by node name, one
+// by server id) with the pods moved; the health monitor reports HEALTHY,
+// notices a killed API server and sees it come back; after a simulated
+// host reboot the cluster, its pods and its load balancer come back and
+// the same kubeconfig works; the delete leaves the host as it was.
+func TestKubernetesCluster(t *testing.T) {
+	m := needKubernetes(t)
+	bin, err := m.Binary("kubectl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHost(t)
+	h.start()
+	beforeCluster, err := snapshot(t.Context(), h.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := &kubectl{h: h, bin: bin, config: filepath.Join(t.TempDir(), "config")}
+
+	// step runs one check as a subtest; the rest depend on it.
+	step := func(name string, f func(t *testing.T)) {
+		t.Helper()
+		ok := t.Run(name, func(st *testing.T) {
+			h.t = st
+			defer func() { h.t = t }()
+			f(st)
+		})
+		if !ok {
+			t.FailNow()
+		}
+	}
+
+	var (
+		prefix, stackID, masterID string
+		nodeIPs                   []string
+		pods                      []corev1.Pod
+		lbURL                     string
+	)
+	step("create", func(t *testing.T) {
+		h.openstack("coe", "cluster", "template", "create", "k8s", "--coe", "kubernetes", "--image", "slipway-node",
+			"--flavor", "m1.small", "--master-flavor", "m1.small", "--external-network", "public",
+			"--labels", "kube_tag="+kubeVersion, "--floating-ip-enabled")
+		h.openstack("coe", "cluster", "create", "c1", "--cluster-template", "k8s", "--master-count", "1", "--node-count", "2")
+		h.awaitCluster("c1", "CREATE_COMPLETE", 10*time.Minute)
+
+		c := decode[map[string]any](t, h.openstack("coe", "cluster", "show", "c1", "-f", "json"))
+		uuid, _ := c["uuid"].(string)
+		prefix = "c1-" + strings.ReplaceAll(uuid, "-", "")[:5]
+		api, _ := c["api_address"].(string)
+		host, port, err := net.SplitHostPort(strings.TrimPrefix(api, "https://"))
+		if !strings.HasPrefix(api, "https://") || err != nil || port != "6443" {
+			t.Fatalf("api_address %q, want https://<floating IP>:6443", api)
+		}
+		publicLink(t, host)
+		if c["coe_version"] != kubeVersion || c["container_version"] != strings.TrimPrefix(m.Release.Containerd, "v") {
+			t.Errorf("coe_version %v, container_version %v; want %s and containerd %s",
+				c["coe_version"], c["container_version"], kubeVersion, m.Release.Containerd)
+		}
+		for _, a := range c["node_addresses"].([]any) {
+			nodeIPs = append(nodeIPs, a.(string))
+		}
+		if len(nodeIPs) != 2 || fmt.Sprint(c["master_addresses"]) != fmt.Sprintf("[%s]", host) {
+			t.Errorf("node_addresses %v, master_addresses %v; want 2 workers and the API's address", c["node_addresses"], c["master_addresses"])
+		}
+		if c["node_count"] != float64(2) || c["master_count"] != float64(1) {
+			t.Errorf("node_count %v, master_count %v", c["node_count"], c["master_count"])
+		}
+		stackID, _ = c["stack_id"].(string)
+		if stackID == "" {
+			t.Fatal("the cluster has no stack_id")
+		}
+		st := decode[map[string]any](t, h.openstack("stack", "show", stackID, "-f", "json"))
+		if st["id"] != stackID || !strings.HasSuffix(st["stack_status"].(string), "_COMPLETE") {
+			t.Errorf("stack %s: %v %v", stackID, st["id"], st["stack_status"])
+		}
+		servers := h.clusterServers(stackID)
+		masterID = servers[prefix+"-master-0"]
+		if len(servers) != 3 || masterID == "" || servers[prefix+"-node-0"] == "" || servers[prefix+"-node-1"] == "" {
+			t.Fatalf("the stack's servers are %v, want %s-master-0, -node-0 and -node-1", servers, prefix)
+		}
+	})
+
+	step("kubeconfig", func(t *testing.T) {
+		h.openstack("coe", "cluster", "config", "c1", "--dir", filepath.Dir(k.config))
+		nodes := k.awaitNodes([]string{prefix + "-node-0", prefix + "-node-1"}, time.Minute)
+		var ips []string
+		for _, n := range nodes {
+			if v := n.Status.NodeInfo.KubeletVersion; v != kubeVersion {
+				t.Errorf("node %s runs %s, want %s", n.Name, v, kubeVersion)
+			}
+			for _, a := range n.Status.Addresses {
+				if a.Type == corev1.NodeInternalIP {
+					ips = append(ips, a.Address)
+				}
+			}
+		}
+		slices.Sort(ips)
+		slices.Sort(nodeIPs)
+		if !slices.Equal(ips, nodeIPs) {
+			t.Errorf("the nodes' InternalIPs are %v, the cluster's node_addresses %v", ips, nodeIPs)
+		}
+	})
+
+	step("workload", func(t *testing.T) {
+		h.webImage()
+		k.apply(webManifest)
+		pods = k.awaitWeb(3*time.Minute, func(pods []corev1.Pod) bool {
+			return pods[0].Spec.NodeName != pods[1].Spec.NodeName
+		})
+	})
+
+	step("cluster IP service", func(t *testing.T) {
+		a, b := pods[0], pods[1]
+		svcIP := strings.TrimSpace(k.must("get", "service", "web", "-o", "jsonpath={.spec.clusterIP}"))
+		out, err := k.exec(a.Name, "lookup", "web.default.svc.cluster.local.")
+		if err != nil || strings.TrimSpace(out) != svcIP {
+			t.Fatalf("web.default.svc.cluster.local from %s: %q %v, want the ClusterIP %s", a.Name, out, err, svcIP)
+		}
+		out, err = k.exec(a.Name, "get", "http://"+net.JoinHostPort(b.Status.PodIP, "8080")+"/")
+		if err != nil || strings.TrimSpace(out) != b.Name {
+			t.Fatalf("%s to %s on the other node: %q %v", a.Name, b.Name, out, err)
+		}
+		// The short name goes through the pod's search path and CoreDNS.
+		h.await("both pods answer http://web/", time.Minute, func() (bool, string) {
+			out, err := k.exec(a.Name, "get", "-n", "16", "http://web/")
+			if err != nil {
+				return false, err.Error()
+			}
+			seen := map[string]int{}
+			for _, l := range strings.Fields(out) {
+				if !slices.Contains(podNames(pods), l) {
+					t.Fatalf("http://web/ answered %q, not a web pod", l)
+				}
+				seen[l]++
+			}
+			return len(seen) == 2, fmt.Sprint(seen)
+		})
+	})
+
+	step("DNS forwards nowhere", func(t *testing.T) {
+		corefile := k.must("get", "configmap", "coredns", "-n", "kube-system", "-o", "jsonpath={.data.Corefile}")
+		if strings.Contains(corefile, "forward") || !strings.Contains(corefile, "kubernetes") {
+			t.Fatalf("the Corefile forwards, or serves no cluster names:\n%s", corefile)
+		}
+		out, err := k.exec(pods[0].Name, "lookup", "example.com.")
+		if err == nil {
+			t.Fatalf("example.com resolved to %q inside the cluster", out)
+		}
+		if strings.Contains(err.Error(), "timeout") {
+			t.Fatalf("looking up example.com timed out instead of failing at CoreDNS: %v", err)
+		}
+		t.Logf("example.com from a pod: %v", err)
+	})
+
+	step("nothing leaves the host", func(t *testing.T) {
+		// Nodes pull only from Slipway: every registry host containerd
+		// knows is Slipway's address on the public network.
+		link := publicLink(t, strings.TrimSuffix(strings.TrimPrefix(h.cluster("c1")["api_address"].(string), "https://"), ":6443"))
+		addrs, err := netlink.AddrList(link, netlink.FAMILY_V4)
+		if err != nil || len(addrs) == 0 {
+			t.Fatalf("addresses of %s: %v", link.Attrs().Name, err)
+		}
+		slipwayIP := addrs[0].IP.String()
+		servers := h.clusterServers(stackID)
+		urlRE := regexp.MustCompile(`https?://[^"/\]]+`)
+		for _, node := range []string{prefix + "-node-0", prefix + "-node-1"} {
+			root := fmt.Sprintf("/proc/%d/root", h.initPID(servers[node]))
+			for _, registry := range []string{"docker.io", "registry.k8s.io"} {
+				b, err := os.ReadFile(filepath.Join(root, "etc/containerd/certs.d", registry, "hosts.toml"))
+				if err != nil {
+					t.Fatalf("%s: %v", node, err)
+				}
+				urls := urlRE.FindAllString(string(b), -1)
+				for _, u := range urls {
+					if host, _, _ := net.SplitHostPort(strings.SplitN(u, "://", 2)[1]); host != slipwayIP {
+						t.Errorf("%s's %s hosts.toml names %s, not Slipway at %s:\n%s", node, registry, u, slipwayIP, b)
+					}
+				}
+				if len(urls) == 0 {
+					t.Errorf("%s's %s hosts.toml names no mirror:\n%s", node, registry, b)
+				}
+			}
+		}
+		// Routers have no default route: with egress off a packet for
+		// anywhere else dies in the router.
+		prefix := link.Attrs().Name + "-"
+		names, err := netns.List(prefix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		routers := 0
+		for _, ns := range names {
+			if !strings.HasPrefix(ns, prefix+"rtr-") {
+				continue
+			}
+			routers++
+			err := netns.Do(netns.Path(ns), func() error {
+				routes, err := netlink.RouteList(nil, netlink.FAMILY_ALL)
+				if err != nil {
+					return err
+				}
+				for _, r := range routes {
+					if r.Dst == nil {
+						return fmt.Errorf("router namespace %s has a default route: %v", ns, r)
+					}
+					if ones, _ := r.Dst.Mask.Size(); ones == 0 {
+						return fmt.Errorf("router namespace %s has a default route: %v", ns, r)
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		if routers == 0 {
+			t.Fatalf("no router namespace among %v", names)
+		}
+		// So a request to an outside address (TEST-NET-1) from a pod fails.
+		if out, err := k.exec(pods[0].Name, "get", "-timeout", "3s", "http://192.0.2.1/"); err == nil {
+			t.Fatalf("a pod reached 192.0.2.1: %q", out)
+		} else {
+			t.Logf("192.0.2.1 from a pod: %v", err)
+		}
+	})
+
+	step("load balancer", func(t *testing.T) {
+		k.apply(webLBManifest)
+		var ip string
+		h.await("web-lb has an address", 2*time.Minute, func() (bool, string) {
+			ip = strings.TrimSpace(k.must("get", "service", "web-lb", "-o", "jsonpath={.status.loadBalancer.ingress[0].ip}"))
+			return ip != "", "no ingress IP"
+		})
+		publicLink(t, ip)
+		lbURL = "http://" + ip + "/"
+		h.awaitHostnames(lbURL, podNames(pods), time.Minute)
+	})
+
+	step("resize up", func(t *testing.T) {
+		h.openstack("coe", "cluster", "resize", "c1", "3")
+		h.awaitCluster("c1", "UPDATE_COMPLETE", 5*time.Minute)
+		k.awaitNodes([]string{prefix + "-node-0", prefix + "-node-1", prefix + "-node-2"}, time.Minute)
+		c := decode[map[string]any](t, h.openstack("coe", "cluster", "show", "c1", "-f", "json"))
+		if c["node_count"] != float64(3) || len(c["node_addresses"].([]any)) != 3 {
+			t.Fatalf("node_count %v, node_addresses %v; want 3", c["node_count"], c["node_addresses"])
+		}
+	})
+
+	step("resize down", func(t *testing.T) {
+		servers := h.clusterServers(stackID)
+		byID := servers[prefix+"-node-1"]
+		h.openstack("coe", "cluster", "resize", "c1", "1",
+			"--nodes-to-remove", prefix+"-node-0", "--nodes-to-remove", byID)
+		h.awaitCluster("c1", "UPDATE_COMPLETE", 5*time.Minute)
+		keep := prefix + "-node-2"
+		k.awaitNodes([]string{keep}, time.Minute)
+		pods = k.awaitWeb(3*time.Minute, func(pods []corev1.Pod) bool {
+			return pods[0].Spec.NodeName == keep && pods[1].Spec.NodeName == keep
+		})
+		c := decode[map[string]any](t, h.openstack("coe", "cluster", "show", "c1", "-f", "json"))
+		if c["node_count"] != float64(1) || len(c["node_addresses"].([]any)) != 1 {
+			t.Fatalf("node_count %v, node_addresses %v; want 1", c["node_count"], c["node_addresses"])
+		}
+		left := h.clusterServers(stackID)
+		if _, ok := left[keep]; !ok || len(left) != 2 {
+			t.Fatalf("servers after the resize: %v, want the master and %s", left, keep)
+		}
+		for _, id := range []string{servers[prefix+"-node-0"], byID} {
+			if _, err := os.Stat(filepath.Join(h.dir, "provider", "machines", id)); err == nil {
+				t.Errorf("the removed server %s's machine is still there", id)
+			}
+		}
+		h.awaitHostnames(lbURL, podNames(pods), time.Minute)
+	})
+
+	step("health", func(t *testing.T) {
+		h.awaitHealth("c1", "HEALTHY", time.Minute, func(r map[string]any) bool {
+			return r["api"] == "ok" && r[prefix+"-node-2.Ready"] == "True"
+		})
+	})
+
+	step("API server killed", func(t *testing.T) {
+		// The agent restarts the API server at once; keep killing it
+		// until the monitor, every 10 s, sees it down.
+		killed := 0
+		var reasons map[string]any
+		h.await("cluster c1 UNHEALTHY", 2*time.Minute, func() (bool, string) {
+			for _, pid := range h.machinePIDs(masterID, "kube-apiserver") {
+				if syscall.Kill(pid, syscall.SIGKILL) == nil {
+					killed++
+				}
+			}
+			c := h.cluster("c1")
+			reasons, _ = c["health_status_reason"].(map[string]any)
+			return c["health_status"] == "UNHEALTHY", fmt.Sprintf("%v %v", c["health_status"], reasons)
+		})
+		if killed == 0 {
+			t.Fatal("no kube-apiserver ran on the master")
+		}
+		if api, _ := reasons["api"].(string); api == "" || api == "ok" {
+			t.Fatalf("UNHEALTHY with reasons %v, want the API's failure under \"api\"", reasons)
+		}
+		t.Logf("killed kube-apiserver %d times; reasons %v", killed, reasons)
+		h.awaitHealth("c1", "HEALTHY", 3*time.Minute, func(r map[string]any) bool { return r["api"] == "ok" })
+		if len(h.machinePIDs(masterID, "kube-apiserver")) != 1 {
+			t.Fatal("the master does not run one kube-apiserver")
+		}
+	})
+
+	step("host reboot", func(t *testing.T) {
+		h.stop()
+		h.simulateReboot()
+	})
+	h.start() // here, so that its log is shown if a later step fails
+	step("after the reboot", func(t *testing.T) {
+		k.awaitNodes([]string{prefix + "-node-2"}, 5*time.Minute)
+		pods = k.awaitWeb(3*time.Minute, func([]corev1.Pod) bool { return true })
+		h.awaitHostnames(lbURL, podNames(pods), 2*time.Minute)
+		h.awaitHealth("c1", "HEALTHY", 2*time.Minute, func(r map[string]any) bool { return r["api"] == "ok" })
+	})
+
+	step("delete", func(t *testing.T) {
+		h.openstack("coe", "cluster", "delete", "c1")
+		h.await("cluster c1 gone", 5*time.Minute, func() (bool, string) {
+			c := h.cluster("c1")
+			if c == nil {
+				return true, ""
+			}
+			if c["status"] == "DELETE_FAILED" {
+				t.Fatalf("delete failed: %v", c["status_reason"])
+			}
+			return false, fmt.Sprintf("%v: %v", c["status"], c["status_reason"])
+		})
+		if stacks := decode[[]any](t, h.openstack("stack", "list", "-f", "json")); len(stacks) != 0 {
+			t.Fatalf("stacks left after the cluster's delete: %v", stacks)
+		}
+		h.checkLeaks(beforeCluster, "after the cluster's delete")
+	})
+}
+
+// TestKubernetesUnknownVersionFails asks for a Kubernetes release that
+// does not exist: the cluster fails with a status_reason naming it, and
+// its delete leaves nothing behind.
+func TestKubernetesUnknownVersionFails(t *testing.T) {
+	h := newHost(t)
+	h.start()
+	before, err := snapshot(t.Context(), h.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.openstack("coe", "cluster", "template", "create", "k8s-next", "--coe", "kubernetes", "--image", "slipway-node",
+		"--flavor", "m1.small", "--master-flavor", "m1.small", "--external-network", "public",
+		"--labels", "kube_tag=v1.99.0", "--floating-ip-enabled")
+	h.openstack("coe", "cluster", "create", "next", "--cluster-template", "k8s-next", "--master-count", "1", "--node-count", "1")
+	c := h.awaitCluster("next", "CREATE_FAILED", 5*time.Minute)
+	if reason, _ := c["status_reason"].(string); !strings.Contains(reason, "v1.99.0") {
+		t.Fatalf("status_reason %q does not name v1.99.0", reason)
+	}
+	t.Logf("status_reason: %v", c["status_reason"])
+	h.openstack("coe", "cluster", "delete", "next")
+	h.await("cluster next gone", 2*time.Minute, func() (bool, string) {
+		c := h.cluster("next")
+		return c == nil, fmt.Sprint(c["status"], c["status_reason"])
+	})
+	h.checkLeaks(before, "after the failed cluster's delete")
+}
+
+// TestKubernetesBadLabelIsRejected creates a template whose kube_tag is
+// not a release: the CLI fails with a 400 that names the label, and no
+// template is made.
+func TestKubernetesBadLabelIsRejected(t *testing.T) {
+	h := newHost(t)
+	h.start()
+	stdout, stderr, err := h.run("openstack", "coe", "cluster", "template", "create", "k8s-latest", "--coe", "kubernetes",
+		"--image", "slipway-node", "--external-network", "public", "--labels", "kube_tag=latest")
+	if err == nil || !strings.Contains(stderr, "400") || !strings.Contains(stderr, "kube_tag") {
+		t.Fatalf("template create with kube_tag=latest: %v\nstdout: %s\nstderr: %s", err, stdout, stderr)
+	}
+	t.Logf("the CLI says: %s", strings.TrimSpace(stderr))
+	if list := decode[[]any](t, h.openstack("coe", "cluster", "template", "list", "-f", "json")); len(list) != 0 {
+		t.Fatalf("templates after the rejected create: %v", list)
+	}
+}

@@ -73,7 +73,9 @@ func (d *Driver) Apply(ctx context.Context, s *driver.Scope) error {
 	c := s.Cluster
 	start := time.Now()
 	log := d.log.With("cluster", c.UUID)
-	stage := func(name string) { log.Info("cluster stage done", "stage", name, "elapsed", time.Since(start).Round(time.Millisecond)) }
+	stage := func(name string) {
+		log.Info("cluster stage done", "stage", name, "elapsed", time.Since(start).Round(time.Millisecond))
+	}
 	cfg, err := configOf(c, s.Template)
 	if err != nil {
 		return driver.Permanent(err)

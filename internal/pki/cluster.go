@@ -71,6 +71,10 @@ type MasterCerts struct {
 	EtcdServer KeyPairPEM
 	// EtcdPeer authenticates between etcd members (server+client usages).
 	EtcdPeer KeyPairPEM
+	// Kubelet and KubeletServing are the master's kubelet's, as a
+	// worker's: masters register as (tainted) nodes.
+	Kubelet        KeyPairPEM
+	KubeletServing KeyPairPEM
 }
 
 // WorkerCerts is the per-worker material of a cluster.
@@ -425,9 +429,14 @@ func IssueCluster(cas *ClusterCAs, plan ClusterPlan, now time.Time) (*ClusterCer
 		KubeProxy:              issue(k8s, client(CNKubeProxy)),
 		Admin:                  issue(k8s, client(CNAdmin, GroupMasters)),
 	}
+	kubelet := func(name string, ip net.IP) (client, serving KeyPairPEM) {
+		return issue(k8s, IssueRequest{CommonName: NodeCNPrefix + name, Organization: []string{GroupNodes}, Usages: UsageClient}),
+			issue(k8s, IssueRequest{CommonName: name, DNSNames: []string{name}, IPAddresses: []net.IP{ip}, Usages: UsageServer})
+	}
 	for _, m := range v.masters {
+		kc, ks := kubelet(m.name, m.ip)
 		out.Masters = append(out.Masters, MasterCerts{
-			Name: m.name,
+			Name: m.name, Kubelet: kc, KubeletServing: ks,
 			EtcdServer: issue(etcd, IssueRequest{
 				CommonName:  m.name,
 				DNSNames:    []string{m.name, "localhost"},
@@ -443,16 +452,8 @@ func IssueCluster(cas *ClusterCAs, plan ClusterPlan, now time.Time) (*ClusterCer
 		})
 	}
 	for _, w := range v.workers {
-		out.Workers = append(out.Workers, WorkerCerts{
-			Name:    w.name,
-			Kubelet: issue(k8s, client(NodeCNPrefix+w.name, GroupNodes)),
-			KubeletServing: issue(k8s, IssueRequest{
-				CommonName:  w.name,
-				DNSNames:    []string{w.name},
-				IPAddresses: []net.IP{w.ip},
-				Usages:      UsageServer,
-			}),
-		})
+		kc, ks := kubelet(w.name, w.ip)
+		out.Workers = append(out.Workers, WorkerCerts{Name: w.name, Kubelet: kc, KubeletServing: ks})
 	}
 	if firstErr != nil {
 		return nil, firstErr

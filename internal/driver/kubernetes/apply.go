@@ -405,7 +405,11 @@ func (d *Driver) renderNodes(cfg *config, m *artifacts.Manifest, st *state, cas 
 					return fmt.Errorf("no certificates for master %s", name)
 				}
 				in.Role = bootstrap.RoleMaster
+				// Masters register as tainted nodes, with a kubelet of their own.
+				in.PodCIDR = a.PodCIDR.String()
+				in.CgroupRoot = bootstrap.CgroupRootOfMachine
 				in.PKI = bootstrap.PKI{
+					Kubelet: pair(mc.Kubelet), KubeletServing: pair(mc.KubeletServing), KubeProxy: pair(certs.KubeProxy),
 					CACert: caCert, CAKey: string(k8sCA.KeyPEM),
 					EtcdCACert:       string(cas[pki.CATypeEtcd].CertPEM),
 					FrontProxyCACert: string(cas[pki.CATypeFrontProxy].CertPEM),
@@ -435,9 +439,7 @@ func (d *Driver) renderNodes(cfg *config, m *artifacts.Manifest, st *state, cas 
 		}
 	}
 	for _, a := range n.Nodes {
-		if a.Role == netplan.RoleWorker {
-			spec.PodRoutes = append(spec.PodRoutes, podRoute{Destination: a.PodCIDR.String(), Nexthop: a.IP.String()})
-		}
+		spec.PodRoutes = append(spec.PodRoutes, podRoute{Destination: a.PodCIDR.String(), Nexthop: a.IP.String()})
 	}
 	return nil
 }

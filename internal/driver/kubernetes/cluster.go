@@ -14,6 +14,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/slipway/slipway/internal/artifacts"
 	"github.com/slipway/slipway/internal/driver"
@@ -86,10 +87,12 @@ func (d *Driver) converge(ctx context.Context, s *driver.Scope, n *netplan.Netwo
 	defer cancel()
 	cidrs := map[string]string{}
 	want := map[string]bool{}
+	masters := map[string]bool{}
 	for _, a := range n.Nodes {
-		if a.Role == netplan.RoleWorker {
-			cidrs[a.Name] = a.PodCIDR.String()
-			want[a.Name] = true
+		cidrs[a.Name] = a.PodCIDR.String()
+		want[a.Name] = true
+		if a.Role == netplan.RoleMaster {
+			masters[a.Name] = true
 		}
 	}
 	t := time.NewTicker(d.opts.PollInterval)
@@ -111,9 +114,14 @@ func (d *Driver) converge(ctx context.Context, s *driver.Scope, n *netplan.Netwo
 				delete(cidrs, name)
 			}
 		}
+		for name := range masters {
+			if !containsString(missing, name) && labelMaster(ctx, kc, name) == nil {
+				delete(masters, name)
+			}
+		}
 		nodes, nerr := kc.Nodes(ctx)
 		notReady := notReadyNodes(want, nodes)
-		if nerr == nil && len(notReady) == 0 {
+		if nerr == nil && len(notReady) == 0 && len(masters) == 0 {
 			return nil
 		}
 		reason := fmt.Sprintf("waiting for nodes to be Ready: %s", strings.Join(notReady, ", "))
@@ -360,4 +368,13 @@ func (d *Driver) Health(ctx context.Context, s *driver.Scope) (model.HealthStatu
 		return model.HealthHealthy, reasons, nil
 	}
 	return model.HealthUnhealthy, reasons, nil
+}
+
+// labelMaster gives a registered master the control-plane role label, and
+// keeps it out of Service load balancers, as kubeadm does. Kubelets may
+// not set these labels themselves (NodeRestriction).
+func labelMaster(ctx context.Context, kc *kube.Client, name string) error {
+	patch := []byte(`{"metadata":{"labels":{"node-role.kubernetes.io/control-plane":"","node.kubernetes.io/exclude-from-external-load-balancers":""}}}`)
+	_, err := kc.Interface().CoreV1().Nodes().Patch(ctx, name, types.MergePatchType, patch, metav1.PatchOptions{FieldManager: kube.FieldManager})
+	return err
 }

@@ -338,6 +338,8 @@ func (in *Input) validate() (facts, error) {
 
 	b, p := in.Binaries, in.PKI
 	c.pem("PKI.CACert", p.CACert, "CERTIFICATE")
+	// Workers, and masters given a pod range, run a kubelet.
+	registers := in.Role == RoleWorker || (in.Role == RoleMaster && in.PodCIDR != "")
 	switch in.Role {
 	case RoleMaster:
 		if len(in.Masters) > 0 && !f.self {
@@ -360,14 +362,24 @@ func (in *Input) validate() (facts, error) {
 		c.pair("PKI.Scheduler", p.Scheduler)
 		c.pem("PKI.ServiceAccount.PublicKey", p.ServiceAccount.PublicKey, "PUBLIC KEY")
 		c.pem("PKI.ServiceAccount.PrivateKey", p.ServiceAccount.PrivateKey, "PRIVATE KEY")
-		c.absent("PKI.Kubelet", p.Kubelet != (KeyPair{}))
-		c.absent("PKI.KubeletServing", p.KubeletServing != (KeyPair{}))
-		c.absent("PKI.KubeProxy", p.KubeProxy != (KeyPair{}))
-		c.absent("PodCIDR", in.PodCIDR != "")
+		if !registers {
+			c.absent("PKI.Kubelet", p.Kubelet != (KeyPair{}))
+			c.absent("PKI.KubeletServing", p.KubeletServing != (KeyPair{}))
+			c.absent("PKI.KubeProxy", p.KubeProxy != (KeyPair{}))
+		}
 	case RoleWorker:
 		if f.self {
 			c.add("NodeName", "%q is a worker but is listed in Masters", in.NodeName)
 		}
+		c.absent("PKI.CAKey", p.CAKey != "")
+		c.absent("PKI.ServiceAccount", p.ServiceAccount != (ServiceAccountKeys{}))
+		c.absent("PKI.EtcdServer", p.EtcdServer != (KeyPair{}))
+		c.absent("PKI.EtcdPeer", p.EtcdPeer != (KeyPair{}))
+		c.absent("PKI.APIServer", p.APIServer != (KeyPair{}))
+	default:
+		c.add("Role", "%q is not %q or %q", in.Role, RoleMaster, RoleWorker)
+	}
+	if registers {
 		if c.required("ContainerdVersion", in.ContainerdVersion) {
 			v, err := containerdSchema(in.ContainerdVersion)
 			if err != nil {
@@ -400,13 +412,6 @@ func (in *Input) validate() (facts, error) {
 		c.pair("PKI.Kubelet", p.Kubelet)
 		c.pair("PKI.KubeletServing", p.KubeletServing)
 		c.pair("PKI.KubeProxy", p.KubeProxy)
-		c.absent("PKI.CAKey", p.CAKey != "")
-		c.absent("PKI.ServiceAccount", p.ServiceAccount != (ServiceAccountKeys{}))
-		c.absent("PKI.EtcdServer", p.EtcdServer != (KeyPair{}))
-		c.absent("PKI.EtcdPeer", p.EtcdPeer != (KeyPair{}))
-		c.absent("PKI.APIServer", p.APIServer != (KeyPair{}))
-	default:
-		c.add("Role", "%q is not %q or %q", in.Role, RoleMaster, RoleWorker)
 	}
 	if len(c.errs) > 0 {
 		return facts{}, fmt.Errorf("%w: %w", ErrInvalidInput, errors.Join(c.errs...))

@@ -39,6 +39,8 @@ const (
 	PKIDir              = "/etc/kubernetes/pki"
 	KubeletConfigPath   = "/etc/kubernetes/kubelet.yaml"
 	KubeletConfigDir    = "/etc/kubernetes/kubelet.conf.d"
+	// ControlPlaneTaint keeps ordinary pods off masters.
+	ControlPlaneTaint = "node-role.kubernetes.io/control-plane"
 	KubeProxyConfigPath = "/etc/kubernetes/kube-proxy.yaml"
 	ContainerdConfig    = "/etc/containerd/config.toml"
 	ContainerdCertsDir  = "/etc/containerd/certs.d"
@@ -84,6 +86,10 @@ func Render(in Input) (Documents, error) {
 	switch in.Role {
 	case RoleMaster:
 		err = r.master(b)
+		if err == nil && in.PodCIDR != "" {
+			// A master registers as a tainted node: its own kubelet.
+			err = r.worker(b)
+		}
 	default:
 		err = r.worker(b)
 	}
@@ -422,7 +428,9 @@ func (r *renderer) worker(b *node.Bootstrap) error {
 	if err != nil {
 		return err
 	}
-	b.WriteFiles = append(b.WriteFiles, file(pkiPath("ca.crt"), p.CACert, 0o644))
+	if in.Role != RoleMaster { // a master has written it
+		b.WriteFiles = append(b.WriteFiles, file(pkiPath("ca.crt"), p.CACert, 0o644))
+	}
 	b.WriteFiles = append(b.WriteFiles, pair("kubelet-serving", p.KubeletServing)...)
 	b.WriteFiles = append(b.WriteFiles,
 		file("/etc/kubernetes/kubelet.kubeconfig", kubeletKC, 0o600),
@@ -519,7 +527,7 @@ func (r *renderer) worker(b *node.Bootstrap) error {
 		Restart:   restart,
 		Readiness: &node.Probe{TCP: "127.0.0.1:10256", Period: dur(250 * time.Millisecond), Timeout: dur(2 * time.Second)},
 	}
-	b.Services = []node.Service{containerd, kubelet, proxy}
+	b.Services = append(b.Services, containerd, kubelet, proxy)
 	return nil
 }
 
@@ -579,6 +587,12 @@ func (r *renderer) kubeletConfig() (string, error) {
 	}
 	if in.CgroupRoot != CgroupRootOfMachine {
 		cfg["cgroupRoot"] = in.CgroupRoot
+	}
+	if in.Role == RoleMaster {
+		// Only pods that tolerate it run on masters, as with kubeadm. The
+		// control-plane role label is the driver's to set: NodeRestriction
+		// keeps kubelets from labelling themselves with node-role.
+		cfg["registerWithTaints"] = []map[string]string{{"key": ControlPlaneTaint, "effect": "NoSchedule"}}
 	}
 	data, err := yaml.Marshal(cfg)
 	if err != nil {

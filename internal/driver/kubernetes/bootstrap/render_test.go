@@ -108,8 +108,19 @@ func workerInput() Input {
 	}
 }
 
+// masterNodeInput is a master that also registers as a (tainted) node.
+func masterNodeInput() Input {
+	in := masterInput()
+	w := workerInput()
+	in.ContainerdVersion, in.PodCIDR, in.CgroupRoot, in.RegistryMirror = w.ContainerdVersion, "10.100.0.0/24", CgroupRootOfMachine, w.RegistryMirror
+	in.Binaries.Kubelet, in.Binaries.KubeProxy, in.Binaries.Containerd = w.Binaries.Kubelet, w.Binaries.KubeProxy, w.Binaries.Containerd
+	in.Binaries.Runc, in.Binaries.CNIBinDir = w.Binaries.Runc, w.Binaries.CNIBinDir
+	in.PKI.Kubelet, in.PKI.KubeletServing, in.PKI.KubeProxy = fakePair("kubelet-c1-master-0"), fakePair("kubelet-serving-c1-master-0"), w.PKI.KubeProxy
+	return in
+}
+
 func TestGolden(t *testing.T) {
-	for name, in := range map[string]Input{"master": masterInput(), "worker": workerInput()} {
+	for name, in := range map[string]Input{"master": masterInput(), "worker": workerInput(), "master-node": masterNodeInput()} {
 		t.Run(name, func(t *testing.T) {
 			docs, err := Render(in)
 			if err != nil {
@@ -282,7 +293,8 @@ func TestValidation(t *testing.T) {
 		{"pods overlap services", workerInput, func(in *Input) { in.ClusterPodCIDR = "10.254.0.0/16"; in.PodCIDR = "10.254.1.0/24" }, "ClusterPodCIDR"},
 		{"pod cidr outside", workerInput, func(in *Input) { in.PodCIDR = "10.101.1.0/24" }, "PodCIDR"},
 		{"pod cidr missing", workerInput, func(in *Input) { in.PodCIDR = "" }, "PodCIDR"},
-		{"pod cidr on master", masterInput, func(in *Input) { in.PodCIDR = "10.100.1.0/24" }, "PodCIDR"},
+		{"registering master without a kubelet", masterInput, func(in *Input) { in.PodCIDR = "10.100.1.0/24" }, "ContainerdVersion"},
+		{"master's kubelet key on a master that does not register", masterNodeInput, func(in *Input) { in.PodCIDR = "" }, "PKI.Kubelet"},
 		{"no masters", workerInput, func(in *Input) { in.Masters = nil }, "Masters"},
 		{"master not listed", masterInput, func(in *Input) { in.NodeName = "c1-master-9" }, "Masters"},
 		{"master ip mismatch", masterInput, func(in *Input) { in.NodeIP = "10.0.0.11" }, "Masters[0].IP"},

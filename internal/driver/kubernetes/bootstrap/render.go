@@ -36,11 +36,11 @@ var MirroredRegistries = []string{"docker.io", "registry.k8s.io"}
 // Paths inside the machine. /etc is the machine's own overlay and /var/lib
 // its own disk, so the defaults of every component can stay.
 const (
-	PKIDir              = "/etc/kubernetes/pki"
-	KubeletConfigPath   = "/etc/kubernetes/kubelet.yaml"
-	KubeletConfigDir    = "/etc/kubernetes/kubelet.conf.d"
+	PKIDir            = "/etc/kubernetes/pki"
+	KubeletConfigPath = "/etc/kubernetes/kubelet.yaml"
+	KubeletConfigDir  = "/etc/kubernetes/kubelet.conf.d"
 	// ControlPlaneTaint keeps ordinary pods off masters.
-	ControlPlaneTaint = "node-role.kubernetes.io/control-plane"
+	ControlPlaneTaint   = "node-role.kubernetes.io/control-plane"
 	KubeProxyConfigPath = "/etc/kubernetes/kube-proxy.yaml"
 	ContainerdConfig    = "/etc/containerd/config.toml"
 	ContainerdCertsDir  = "/etc/containerd/certs.d"

@@ -15,6 +15,7 @@ import (
 	"github.com/slipway/slipway/internal/cli/cmdutil"
 	"github.com/slipway/slipway/internal/driver"
 	"github.com/slipway/slipway/internal/driver/kubernetes"
+	"github.com/slipway/slipway/internal/driver/kubernetes/ccm"
 	"github.com/slipway/slipway/internal/node"
 	"github.com/slipway/slipway/internal/orchestration/resources"
 	"github.com/slipway/slipway/internal/orchestration/resources/heat"
@@ -73,6 +74,8 @@ func localProvider(ctx context.Context, deps server.ProviderDeps) (server.Provid
 // kubernetesDriver builds the kubernetes driver over the process's engine,
 // store and artifacts cache.
 func kubernetesDriver(deps server.DriverDeps) (driver.Driver, error) {
+	// client-go and the cloud controller log through klog: into our log.
+	ccm.RouteKlog(deps.Log)
 	cache, err := artifacts.New(artifacts.Options{Dir: deps.CacheDir, Log: deps.Log})
 	if err != nil {
 		return nil, err

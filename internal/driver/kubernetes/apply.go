@@ -319,6 +319,9 @@ func (d *Driver) issue(ctx context.Context, c *model.Cluster, cfg *config, st *s
 		ClusterName: st.Prefix, ClusterDomain: cfg.ClusterDomain, ServiceCIDR: cfg.ServiceCIDR,
 		APIIPs: []string{st.FloatingIP}, Masters: masters, Workers: workers,
 	}
+	if cfg.MasterLB {
+		plan.APIIPs = append(plan.APIIPs, apiVIP(cfg))
+	}
 	if st.Certs != nil {
 		plan.Workers = newWorkers
 	}
@@ -345,6 +348,7 @@ func (d *Driver) stackSpec(cfg *config, st *state, groups []*plannedGroup) *stac
 	spec := &stackSpec{
 		Image: cfg.Image, FixedCIDR: cfg.FixedCIDR, PodCIDR: cfg.PodCIDR, ExternalNet: cfg.ExternalNet,
 		FloatingIP: true, APIPort: cfg.APIPort, BootTimeout: 900, ClusterPrefix: st.Prefix,
+		APILB: cfg.MasterLB, APIVIP: apiVIP(cfg),
 		Masters: stackGroup{Resource: mastersResource, Flavor: cfg.MasterFlavor, Security: "master"},
 	}
 	if groups == nil {
@@ -391,7 +395,7 @@ func (d *Driver) renderNodes(cfg *config, m *artifacts.Manifest, st *state, cas 
 				ClusterName: st.Prefix, KubernetesVersion: cfg.KubeTag,
 				ContainerdVersion: strings.TrimPrefix(m.Release.Containerd, "v"),
 				NodeName:          name, NodeIP: a.IP.String(), Masters: masters,
-				APIAddress: masters[0].IP, APIPort: cfg.APIPort,
+				APIAddress: apiAddress(cfg, masters), APIPort: cfg.APIPort,
 				ServiceCIDR: n.ServiceCIDR.String(), ClusterPodCIDR: n.PodCIDR.String(),
 				ClusterDNS: n.ClusterDNS.String(), ClusterDomain: cfg.ClusterDomain,
 				RegistryMirror: d.opts.RegistryURL, RestrictOOMScoreAdj: d.opts.RestrictOOMScoreAdj,
@@ -546,4 +550,27 @@ func (d *Driver) record(c *model.Cluster, cfg *config, m *artifacts.Manifest, st
 		}
 		g.ng.StackID = c.StackID
 	}
+}
+
+// apiVIP is the API load balancer's address on the cluster subnet: the
+// 5th, among the addresses netplan keeps from nodes.
+func apiVIP(cfg *config) string {
+	if !cfg.MasterLB {
+		return ""
+	}
+	p := netip.MustParsePrefix(cfg.FixedCIDR)
+	a := p.Masked().Addr()
+	for range 5 {
+		a = a.Next()
+	}
+	return a.String()
+}
+
+// apiAddress is where nodes reach the API: the load balancer, or the one
+// master.
+func apiAddress(cfg *config, masters []bootstrap.Member) string {
+	if cfg.MasterLB {
+		return apiVIP(cfg)
+	}
+	return masters[0].IP
 }

@@ -206,9 +206,6 @@ func configOf(c *model.Cluster, t *model.ClusterTemplate) (*config, error) {
 	if cfg.MasterCount > 1 && !cfg.MasterLB {
 		return nil, model.Invalidf("A cluster with %d masters needs master_lb_enabled: workers reach the API through its load balancer.", cfg.MasterCount)
 	}
-	if cfg.MasterLB {
-		return nil, model.Invalidf("master_lb_enabled is not supported by this driver yet; create the cluster with --master-lb-disabled and one master.")
-	}
 	if cfg.Image == "" {
 		return nil, model.Invalidf("The cluster template has no image; use the provider's image (slipway-node on the local provider).")
 	}

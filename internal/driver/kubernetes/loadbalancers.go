@@ -81,8 +81,11 @@ func lbTemplate(ports []ccm.Port, members []string) (string, error) {
 			"listener": map[string]any{"get_resource": l}, "protocol": "TCP", "lb_algorithm": "ROUND_ROBIN"}}
 		res[fmt.Sprintf("monitor_%d", i)] = map[string]any{"type": "OS::Octavia::HealthMonitor", "properties": map[string]any{
 			"pool": map[string]any{"get_resource": pool}, "type": "TCP", "delay": 2, "timeout": 1, "max_retries": 1, "max_retries_down": 2}}
-		for j, m := range members {
-			res[fmt.Sprintf("member_%d_%d", i, j)] = map[string]any{"type": "OS::Octavia::PoolMember", "properties": map[string]any{
+		// A member is named by its address, so that an update keeps the
+		// members that stay: named by position, the one after a removed
+		// node would take its name and clash with its own old resource.
+		for _, m := range members {
+			res[fmt.Sprintf("member_%d_%s", i, strings.NewReplacer(".", "_", ":", "_").Replace(m))] = map[string]any{"type": "OS::Octavia::PoolMember", "properties": map[string]any{
 				"pool": map[string]any{"get_resource": pool}, "address": m, "protocol_port": p.NodePort,
 				"subnet": map[string]any{"get_param": "subnet"}}}
 		}

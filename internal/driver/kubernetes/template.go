@@ -51,6 +51,9 @@ type stackSpec struct {
 	ExternalNet   string
 	FloatingIP    bool
 	APIPort       int
+	// APILB puts the masters behind a load balancer at APIVIP.
+	APILB  bool
+	APIVIP string
 	Masters       stackGroup
 	Workers       []stackGroup
 	PodRoutes     []podRoute
@@ -186,7 +189,11 @@ func (s *stackSpec) render() (string, map[string]string, map[string]string, erro
 			"properties": map[string]any{"floating_network": map[string]any{"get_param": "external_net"}},
 		}
 		outputs["api_floating_ip"] = map[string]any{"value": map[string]any{"get_attr": []any{"api_floating_ip", "floating_ip_address"}}}
-		if s.Masters.Count > 0 {
+		switch {
+		case s.APILB:
+			resources["api_floating_ip"].(map[string]any)["properties"].(map[string]any)["port_id"] =
+				map[string]any{"get_attr": []any{"api_lb", "vip_port_id"}}
+		case s.Masters.Count > 0:
 			resources["api_floating_ip_association"] = map[string]any{
 				"type": "OS::Neutron::FloatingIPAssociation",
 				"properties": map[string]any{
@@ -197,6 +204,19 @@ func (s *stackSpec) render() (string, map[string]string, map[string]string, erro
 		}
 	}
 
+	if s.APILB {
+		// The API's load balancer: every master's apiserver behind one
+		// TCP listener, checked with a TCP connect.
+		resources["api_lb"] = map[string]any{"type": "OS::Octavia::LoadBalancer", "depends_on": []any{"router_interface"},
+			"properties": map[string]any{"vip_subnet": map[string]any{"get_resource": "subnet"}, "vip_address": s.APIVIP}}
+		resources["api_listener"] = map[string]any{"type": "OS::Octavia::Listener", "properties": map[string]any{
+			"loadbalancer": map[string]any{"get_resource": "api_lb"}, "protocol": "TCP", "protocol_port": map[string]any{"get_param": "api_port"}}}
+		resources["api_pool"] = map[string]any{"type": "OS::Octavia::Pool", "properties": map[string]any{
+			"listener": map[string]any{"get_resource": "api_listener"}, "protocol": "TCP", "lb_algorithm": "ROUND_ROBIN"}}
+		resources["api_monitor"] = map[string]any{"type": "OS::Octavia::HealthMonitor", "properties": map[string]any{
+			"pool": map[string]any{"get_resource": "api_pool"}, "type": "TCP", "delay": 2, "timeout": 1, "max_retries": 1, "max_retries_down": 2}}
+		outputs["api_vip"] = map[string]any{"value": map[string]any{"get_attr": []any{"api_lb", "vip_address"}}}
+	}
 	groups := append([]stackGroup{s.Masters}, s.Workers...)
 	for _, g := range groups {
 		nodes, err := json.Marshal(g.Nodes)
@@ -225,8 +245,12 @@ func (s *stackSpec) render() (string, map[string]string, map[string]string, erro
 					"security_group": map[string]any{"get_resource": "secgroup_" + g.Security},
 					"pod_cidr":       map[string]any{"get_param": "pod_cidr"},
 					"boot_timeout":   map[string]any{"get_param": "boot_timeout"},
+					"api_port":       map[string]any{"get_param": "api_port"},
 				},
 			},
+		}
+		if s.APILB && g.Security == "master" {
+			props["resource_def"].(map[string]any)["properties"].(map[string]any)["api_pool"] = map[string]any{"get_resource": "api_pool"}
 		}
 		if len(g.Removed) > 0 {
 			removed := make([]any, 0, len(g.Removed))

@@ -97,6 +97,15 @@ func (d *Driver) Apply(ctx context.Context, s *driver.Scope) error {
 	if st.Prefix == "" {
 		st.Prefix = clusterPrefix(c)
 	}
+	if st.KubeTag == "" {
+		st.KubeTag = cfg.KubeTag
+	}
+	if st.KubeTag != cfg.KubeTag {
+		// New binaries change every node's document, which would replace
+		// every server at once, masters and their etcd data included.
+		return driver.Permanent(model.Invalidf("Cluster %s runs Kubernetes %s; rolling upgrades to %s are not supported yet, and replacing every node at once would lose the cluster's data.",
+			c.Name, st.KubeTag, cfg.KubeTag))
+	}
 	groups, err := d.planGroups(c, s.NodeGroups, cfg, st)
 	if err != nil {
 		return driver.Permanent(err)

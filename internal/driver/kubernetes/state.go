@@ -18,6 +18,8 @@ import (
 type state struct {
 	// Prefix starts every node name of the cluster (<name>-<uuid5>).
 	Prefix string `json:"prefix"`
+	// KubeTag is the Kubernetes version the cluster was made with.
+	KubeTag string `json:"kube_tag"`
 	// Nodes is the address plan by node name.
 	Nodes map[string]netplan.Assignment `json:"nodes"`
 	// Groups is each nodegroup's history, by nodegroup UUID.

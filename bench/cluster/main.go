@@ -193,7 +193,7 @@ func once(ctx context.Context, o options, c *client.Client, srv *server, dir, na
 	cmd := exec.CommandContext(ctx, srv.bin, "cluster", "config", id, "--dir", kcDir)
 	cmd.Env = append(os.Environ(), "OS_CLIENT_CONFIG_FILE="+filepath.Join(dir, "clouds.yaml"), "OS_CLOUD=slipway")
 	if b, err := cmd.CombinedOutput(); err != nil {
-		return r, fmt.Errorf("cluster config: %v: %s", err, b)
+		return r, fmt.Errorf("cluster config: %w: %s", err, b)
 	}
 	cfg, err := clientcmd.BuildConfigFromFlags("", filepath.Join(kcDir, "config"))
 	if err != nil {

@@ -180,7 +180,7 @@ func (d *Driver) Apply(ctx context.Context, s *driver.Scope) error {
 	stack, err := d.createOrUpdate(ctx, s, spec)
 	if err != nil {
 		stopPrep()
-		<-prepared
+		_ = <-prepared // the stack's error says more
 		return err
 	}
 	stage("nodes")

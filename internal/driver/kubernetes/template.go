@@ -4,7 +4,6 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
-	"sort"
 	"strconv"
 
 	"sigs.k8s.io/yaml"
@@ -45,15 +44,15 @@ type stackGroup struct {
 
 // stackSpec is everything the cluster template is made from.
 type stackSpec struct {
-	Image         string
-	FixedCIDR     string
-	PodCIDR       string
-	ExternalNet   string
-	FloatingIP    bool
-	APIPort       int
+	Image       string
+	FixedCIDR   string
+	PodCIDR     string
+	ExternalNet string
+	FloatingIP  bool
+	APIPort     int
 	// APILB puts the masters behind a load balancer at APIVIP.
-	APILB  bool
-	APIVIP string
+	APILB         bool
+	APIVIP        string
 	Masters       stackGroup
 	Workers       []stackGroup
 	PodRoutes     []podRoute
@@ -300,14 +299,4 @@ func members(count int, removed []string) []string {
 		}
 	}
 	return out
-}
-
-// sortedKeys returns m's keys in order.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

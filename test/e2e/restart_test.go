@@ -1,7 +1,9 @@
 package e2e
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -136,8 +138,9 @@ func TestRestartAndHostReboot(t *testing.T) {
 
 // simulateReboot does to the host what a reboot does to the provider's
 // objects: every process of every machine and load balancer dies, and the
-// network namespaces and the host's interface on the public network go.
-// The data directory and the store stay. Slipway must not run.
+// network namespaces, the machines' cgroups and the host's interface on
+// the public network go. The data directory and the store stay. Slipway
+// must not run.
 func (h *host) simulateReboot() {
 	h.t.Helper()
 	p := h.provider()
@@ -178,6 +181,37 @@ func (h *host) simulateReboot() {
 				h.t.Fatalf("machine %s still runs after its agent was killed", m.Name())
 			}
 			time.Sleep(20 * time.Millisecond)
+		}
+		removeCgroups(h.t, m.Name())
+	}
+}
+
+// removeCgroups removes a machine's cgroup subtree in every hierarchy,
+// deepest first, once the processes in it are gone.
+func removeCgroups(t *testing.T, id string) {
+	t.Helper()
+	v1, _ := filepath.Glob("/sys/fs/cgroup/*/slipway/*/" + id)
+	v2, _ := filepath.Glob("/sys/fs/cgroup/slipway/*/" + id)
+	for _, root := range append(v1, v2...) {
+		var dirs []string
+		_ = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+			if err == nil && d.IsDir() {
+				dirs = append(dirs, p)
+			}
+			return nil
+		})
+		for i := len(dirs) - 1; i >= 0; i-- {
+			deadline := time.Now().Add(10 * time.Second)
+			for {
+				err := syscall.Rmdir(dirs[i])
+				if err == nil || errors.Is(err, fs.ErrNotExist) {
+					break
+				}
+				if !errors.Is(err, syscall.EBUSY) || time.Now().After(deadline) {
+					t.Fatalf("remove cgroup %s: %v", dirs[i], err)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
 		}
 	}
 }

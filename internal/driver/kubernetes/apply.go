@@ -180,7 +180,9 @@ func (d *Driver) Apply(ctx context.Context, s *driver.Scope) error {
 	stack, err := d.createOrUpdate(ctx, s, spec)
 	if err != nil {
 		stopPrep()
-		_ = <-prepared // the stack's error says more
+		if perr := <-prepared; perr != nil {
+			log.Debug("API preparation stopped with the stack", "error", perr)
+		}
 		return err
 	}
 	stage("nodes")

@@ -479,6 +479,7 @@ func TestKubernetesCluster(t *testing.T) {
 		nodeIPs                          []string
 		pods                             []corev1.Pod
 		lbURL                            string
+		created                          time.Time
 	)
 	step("create", func(t *testing.T) {
 		h.openstack("coe", "cluster", "template", "create", "k8s", "--coe", "kubernetes", "--image", "slipway-node",
@@ -486,6 +487,7 @@ func TestKubernetesCluster(t *testing.T) {
 			"--labels", "kube_tag="+kubeVersion, "--floating-ip-enabled")
 		h.openstack("coe", "cluster", "create", "c1", "--cluster-template", "k8s", "--master-count", "1", "--node-count", "2")
 		h.awaitCluster("c1", "CREATE_COMPLETE", 10*time.Minute)
+		created = time.Now()
 
 		c := decode[map[string]any](t, h.openstack("coe", "cluster", "show", "c1", "-f", "json"))
 		uuid, _ := c["uuid"].(string)
@@ -565,11 +567,17 @@ func TestKubernetesCluster(t *testing.T) {
 	step("cluster IP service", func(t *testing.T) {
 		a, b := pods[0], pods[1]
 		svcIP := strings.TrimSpace(k.must("get", "service", "web", "-o", "jsonpath={.spec.clusterIP}"))
-		out, err := k.exec(a.Name, "lookup", "web.default.svc.cluster.local.")
-		if err != nil || strings.TrimSpace(out) != svcIP {
-			t.Fatalf("web.default.svc.cluster.local from %s: %q %v, want the ClusterIP %s", a.Name, out, err, svcIP)
-		}
-		out, err = k.exec(a.Name, "get", "http://"+net.JoinHostPort(b.Status.PodIP, "8080")+"/")
+		// The cluster is complete once its nodes are Ready; CoreDNS may
+		// still be starting then.
+		h.await("web.default.svc.cluster.local resolves", time.Minute, func() (bool, string) {
+			out, err := k.exec(a.Name, "lookup", "web.default.svc.cluster.local.")
+			if err == nil && strings.TrimSpace(out) != svcIP {
+				t.Fatalf("web.default.svc.cluster.local is %q, want the ClusterIP %s", out, svcIP)
+			}
+			return err == nil, fmt.Sprint(err)
+		})
+		t.Logf("cluster DNS answers %s after CREATE_COMPLETE", time.Since(created).Round(100*time.Millisecond))
+		out, err := k.exec(a.Name, "get", "http://"+net.JoinHostPort(b.Status.PodIP, "8080")+"/")
 		if err != nil || strings.TrimSpace(out) != b.Name {
 			t.Fatalf("%s to %s on the other node: %q %v", a.Name, b.Name, out, err)
 		}

@@ -109,8 +109,10 @@ func WriteMagnumError(w http.ResponseWriter, r *http.Request, err error) {
 	if status >= 500 {
 		code = "server"
 	}
-	title := msg
-	if i := strings.Index(title, "."); i > 0 {
+	// Magnum's title is the message up to its first period; ours ends at
+	// the first sentence, so that "v1.37.2" or "10.0.0.0/24" survive.
+	title := strings.TrimSuffix(msg, ".")
+	if i := strings.Index(title, ". "); i > 0 {
 		title = title[:i]
 	}
 	body := map[string]any{"errors": []map[string]any{{

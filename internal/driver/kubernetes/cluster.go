@@ -121,10 +121,16 @@ func (d *Driver) converge(ctx context.Context, s *driver.Scope, n *netplan.Netwo
 		}
 		nodes, nerr := kc.Nodes(ctx)
 		notReady := notReadyNodes(want, nodes)
-		if nerr == nil && len(notReady) == 0 && len(masters) == 0 {
+		// A complete cluster resolves names: CoreDNS has a ready replica.
+		dns, derr := kc.Interface().AppsV1().Deployments("kube-system").Get(ctx, "coredns", metav1.GetOptions{})
+		dnsReady := derr == nil && dns.Status.ReadyReplicas > 0
+		if nerr == nil && len(notReady) == 0 && len(masters) == 0 && dnsReady {
 			return nil
 		}
 		reason := fmt.Sprintf("waiting for nodes to be Ready: %s", strings.Join(notReady, ", "))
+		if len(notReady) == 0 {
+			reason = "waiting for CoreDNS to be ready"
+		}
 		if nerr != nil {
 			reason = "waiting for the API: " + nerr.Error()
 		}

@@ -31,8 +31,9 @@ var _ ccm.Backend = (*lbBackend)(nil)
 // lbTag marks the load-balancer stacks of a cluster.
 func lbTag(clusterID string) string { return "slipway-cluster-lb=" + clusterID }
 
-// stackName is the stack of a load balancer.
-func (b *lbBackend) stackName(name string) string { return "lb-" + name }
+// stackName is the stack of a load balancer: the cloud controller's name
+// for it (lb-<cluster>-<namespace>-<service>).
+func (b *lbBackend) stackName(name string) string { return name }
 
 func (b *lbBackend) find(ctx context.Context, name string) (*model.Stack, error) {
 	stacks, err := store.List[model.Stack](ctx, b.d.opts.Store, store.Query{ProjectID: b.cluster.ProjectID, Name: b.stackName(name)})

@@ -209,7 +209,9 @@ func coreDNS(p DNSParams) (*coreDNSAddon, error) {
 		WithLivenessProbe(httpProbe("/health", healthPort).
 			WithInitialDelaySeconds(60).WithTimeoutSeconds(5).
 			WithSuccessThreshold(1).WithFailureThreshold(5)).
-		WithReadinessProbe(httpProbe("/ready", readinessPort)).
+		// Probed every second: the Service has no endpoint until the first
+		// success, and a new cluster's DNS should answer at once.
+		WithReadinessProbe(httpProbe("/ready", readinessPort).WithPeriodSeconds(1)).
 		WithSecurityContext(corev1ac.SecurityContext().
 			WithAllowPrivilegeEscalation(false).
 			WithCapabilities(corev1ac.Capabilities().WithAdd("NET_BIND_SERVICE").WithDrop("ALL")).

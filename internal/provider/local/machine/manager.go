@@ -236,6 +236,14 @@ func (m *Manager) bootSteps(ctx context.Context, l layout, d *definition, reason
 		return err
 	}
 	m.cgMu.Lock()
+	// A machine booted again (its agent died, or the host rebooted without
+	// clearing cgroups) may still have the empty cgroups its software made,
+	// such as kubelet's pod cgroups: start from none, as a fresh boot does.
+	if pids, err := m.cg.pids(s.ID); err == nil && len(pids) == 0 {
+		if err := m.cg.remove(s.ID); err != nil {
+			m.log.Warn("leftover cgroups of a machine booted again", "machine", s.ID, "error", err)
+		}
+	}
 	err := m.cg.create(s.ID, s.Flavor)
 	m.cgMu.Unlock()
 	if err != nil {

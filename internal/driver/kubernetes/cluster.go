@@ -121,9 +121,9 @@ func (d *Driver) converge(ctx context.Context, s *driver.Scope, n *netplan.Netwo
 		}
 		nodes, nerr := kc.Nodes(ctx)
 		notReady := notReadyNodes(want, nodes)
-		// A complete cluster resolves names: CoreDNS has a ready replica.
-		dns, derr := kc.Interface().AppsV1().Deployments("kube-system").Get(ctx, "coredns", metav1.GetOptions{})
-		dnsReady := derr == nil && dns.Status.ReadyReplicas > 0
+		// A complete cluster resolves names: the kube-dns Service has a
+		// ready endpoint, so kube-proxy sends queries to CoreDNS.
+		dnsReady := dnsServing(ctx, kc)
 		if nerr == nil && len(notReady) == 0 && len(masters) == 0 && dnsReady {
 			return nil
 		}
@@ -383,4 +383,21 @@ func labelMaster(ctx context.Context, kc *kube.Client, name string) error {
 	patch := []byte(`{"metadata":{"labels":{"node-role.kubernetes.io/control-plane":"","node.kubernetes.io/exclude-from-external-load-balancers":""}}}`)
 	_, err := kc.Interface().CoreV1().Nodes().Patch(ctx, name, types.MergePatchType, patch, metav1.PatchOptions{FieldManager: kube.FieldManager})
 	return err
+}
+
+// dnsServing reports whether the kube-dns Service has a ready endpoint.
+func dnsServing(ctx context.Context, kc *kube.Client) bool {
+	eps, err := kc.Interface().DiscoveryV1().EndpointSlices("kube-system").List(ctx,
+		metav1.ListOptions{LabelSelector: "kubernetes.io/service-name=kube-dns"})
+	if err != nil {
+		return false
+	}
+	for _, s := range eps.Items {
+		for _, e := range s.Endpoints {
+			if e.Conditions.Ready != nil && *e.Conditions.Ready {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -121,16 +121,10 @@ func (d *Driver) converge(ctx context.Context, s *driver.Scope, n *netplan.Netwo
 		}
 		nodes, nerr := kc.Nodes(ctx)
 		notReady := notReadyNodes(want, nodes)
-		// A complete cluster resolves names: the kube-dns Service has a
-		// ready endpoint, so kube-proxy sends queries to CoreDNS.
-		dnsReady := dnsServing(ctx, kc)
-		if nerr == nil && len(notReady) == 0 && len(masters) == 0 && dnsReady {
+		if nerr == nil && len(notReady) == 0 && len(masters) == 0 {
 			return nil
 		}
 		reason := fmt.Sprintf("waiting for nodes to be Ready: %s", strings.Join(notReady, ", "))
-		if len(notReady) == 0 {
-			reason = "waiting for CoreDNS to be ready"
-		}
 		if nerr != nil {
 			reason = "waiting for the API: " + nerr.Error()
 		}
@@ -383,21 +377,4 @@ func labelMaster(ctx context.Context, kc *kube.Client, name string) error {
 	patch := []byte(`{"metadata":{"labels":{"node-role.kubernetes.io/control-plane":"","node.kubernetes.io/exclude-from-external-load-balancers":""}}}`)
 	_, err := kc.Interface().CoreV1().Nodes().Patch(ctx, name, types.MergePatchType, patch, metav1.PatchOptions{FieldManager: kube.FieldManager})
 	return err
-}
-
-// dnsServing reports whether the kube-dns Service has a ready endpoint.
-func dnsServing(ctx context.Context, kc *kube.Client) bool {
-	eps, err := kc.Interface().DiscoveryV1().EndpointSlices("kube-system").List(ctx,
-		metav1.ListOptions{LabelSelector: "kubernetes.io/service-name=kube-dns"})
-	if err != nil {
-		return false
-	}
-	for _, s := range eps.Items {
-		for _, e := range s.Endpoints {
-			if e.Conditions.Ready != nil && *e.Conditions.Ready {
-				return true
-			}
-		}
-	}
-	return false
 }

@@ -59,6 +59,9 @@ const (
 	SvcContainerd        = "containerd"
 	SvcKubelet           = "kubelet"
 	SvcKubeProxy         = "kube-proxy"
+	// SvcAPIWait is ready once the cluster's API is: what a worker's
+	// kube-proxy waits for.
+	SvcAPIWait = "api-ready"
 )
 
 // Documents is what Render returns for one machine.
@@ -520,12 +523,30 @@ func (r *renderer) worker(b *node.Bootstrap) error {
 		Restart:   restart,
 		Readiness: httpProbe("http://127.0.0.1:10248/healthz"),
 	}
+	// kube-proxy starts once the API serves with its RBAC roles: started
+	// earlier, its first list is forbidden and client-go backs off for
+	// seconds. A master has the API server itself; a worker waits for it
+	// with apiWait.
 	proxy := node.Service{
 		Name:      SvcKubeProxy,
 		Command:   in.Binaries.KubeProxy,
 		Args:      []string{"--config=" + KubeProxyConfigPath, "--v=1"},
+		After:     []string{SvcAPIServer},
 		Restart:   restart,
-		Readiness: &node.Probe{TCP: "127.0.0.1:10256", Period: dur(250 * time.Millisecond), Timeout: dur(2 * time.Second)},
+		Readiness: &node.Probe{TCP: "127.0.0.1:10256", Period: dur(100 * time.Millisecond), Timeout: dur(2 * time.Second)},
+	}
+	if in.Role != RoleMaster {
+		wait := node.Service{
+			Name:    SvcAPIWait,
+			Command: "/bin/sleep",
+			Args:    []string{"infinity"},
+			Restart: restart,
+			// /readyz answers anonymous clients; the probe does not verify
+			// TLS, and nothing is sent but the request.
+			Readiness: &node.Probe{HTTP: server + "/readyz", Period: dur(100 * time.Millisecond), Timeout: dur(time.Second)},
+		}
+		proxy.After = []string{SvcAPIWait}
+		b.Services = append(b.Services, wait)
 	}
 	b.Services = append(b.Services, containerd, kubelet, proxy)
 	return nil

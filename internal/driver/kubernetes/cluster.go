@@ -51,10 +51,11 @@ func (d *Driver) client(cfg *config, st *state) (*kube.Client, error) {
 	return kube.NewClient(d.credentials(cfg, st))
 }
 
-// prepare makes a cluster whose API has come up usable: the DNS addon
-// and the default namespace's ServiceAccount (which the controller-manager
-// would make seconds later; pods cannot be created without it). It runs
-// while the workers are still booting.
+// prepare makes a cluster whose API has come up usable: the DNS addon,
+// the default namespace's ServiceAccount and the root CA ConfigMaps (which
+// the controller-manager would make seconds later; pods cannot be created,
+// or cannot start, without them). It runs while the workers are still
+// booting.
 func (d *Driver) prepare(ctx context.Context, cfg *config, m *artifacts.Manifest, st *state, n *netplan.Network, kc *kube.Client) error {
 	if err := kc.WaitReady(ctx); err != nil {
 		return fmt.Errorf("the API at %s did not turn ready: %w", st.FloatingIP, err)
@@ -62,6 +63,17 @@ func (d *Driver) prepare(ctx context.Context, cfg *config, m *artifacts.Manifest
 	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "default", Namespace: "default"}}
 	if _, err := kc.Interface().CoreV1().ServiceAccounts("default").Create(ctx, sa, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 		return fmt.Errorf("create the default ServiceAccount: %w", err)
+	}
+	// Every pod's service-account volume projects kube-root-ca.crt, which
+	// the controller-manager publishes into each namespace once it has
+	// started; until then pods wait in ContainerCreating. Publish it first,
+	// with the same content (the cluster CA).
+	for _, ns := range []string{"default", "kube-system"} {
+		cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "kube-root-ca.crt", Namespace: ns},
+			Data: map[string]string{"ca.crt": string(st.CACert)}}
+		if _, err := kc.Interface().CoreV1().ConfigMaps(ns).Create(ctx, cm, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+			return fmt.Errorf("publish the root CA in %s: %w", ns, err)
+		}
 	}
 	if st.Addons == cfg.KubeTag {
 		return nil
@@ -121,6 +133,11 @@ func (d *Driver) converge(ctx context.Context, s *driver.Scope, n *netplan.Netwo
 		}
 		nodes, nerr := kc.Nodes(ctx)
 		notReady := notReadyNodes(want, nodes)
+		if nerr == nil && len(notReady) == 0 {
+			// Ready, and schedulable: the controller-manager has lifted
+			// the not-ready taint a node registers with.
+			notReady = taintedNodes(ctx, kc, want)
+		}
 		if nerr == nil && len(notReady) == 0 && len(masters) == 0 {
 			return nil
 		}
@@ -377,4 +394,44 @@ func labelMaster(ctx context.Context, kc *kube.Client, name string) error {
 	patch := []byte(`{"metadata":{"labels":{"node-role.kubernetes.io/control-plane":"","node.kubernetes.io/exclude-from-external-load-balancers":""}}}`)
 	_, err := kc.Interface().CoreV1().Nodes().Patch(ctx, name, types.MergePatchType, patch, metav1.PatchOptions{FieldManager: kube.FieldManager})
 	return err
+}
+
+// taintedNodes names the wanted nodes that still carry the
+// node.kubernetes.io/not-ready taint (or cannot be read). A node whose
+// Ready condition is True loses the taint here: the controller-manager's
+// node lifecycle controller would lift it too, but only once it has
+// started, seconds after the nodes are Ready; it puts the taint back if a
+// node stops being Ready.
+func taintedNodes(ctx context.Context, kc *kube.Client, want map[string]bool) []string {
+	list, err := kc.Interface().CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return []string{err.Error()}
+	}
+	var out []string
+	for i := range list.Items {
+		n := &list.Items[i]
+		if !want[n.Name] || !slices.ContainsFunc(n.Spec.Taints, isNotReadyTaint) {
+			continue
+		}
+		if nodeReady(n) {
+			n.Spec.Taints = slices.DeleteFunc(n.Spec.Taints, isNotReadyTaint)
+			if _, err := kc.Interface().CoreV1().Nodes().Update(ctx, n, metav1.UpdateOptions{FieldManager: kube.FieldManager}); err == nil {
+				continue
+			}
+		}
+		out = append(out, n.Name+" (not-ready taint)")
+	}
+	sort.Strings(out)
+	return out
+}
+
+func isNotReadyTaint(t corev1.Taint) bool { return t.Key == corev1.TaintNodeNotReady }
+
+func nodeReady(n *corev1.Node) bool {
+	for _, c := range n.Status.Conditions {
+		if c.Type == corev1.NodeReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
 }

@@ -83,7 +83,8 @@ func kubernetesDriver(deps server.DriverDeps) (driver.Driver, error) {
 	return kubernetes.New(kubernetes.Options{
 		Store: deps.Store, Stacks: deps.Stacks, Artifacts: cache, Images: deps.Images,
 		RegistryURL: deps.MachineURL, RestrictOOMScoreAdj: !kubernetes.HasCapSysResource(),
-		Log: deps.Log,
+		TemplateDir: filepath.Join(deps.DataDir, "templates", "kubernetes"),
+		Log:         deps.Log,
 	})
 }
 

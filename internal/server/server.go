@@ -62,6 +62,8 @@ type DriverFactory func(deps DriverDeps) (driver.Driver, error)
 type DriverDeps struct {
 	Store  store.Store
 	Stacks *engine.Service
+	// DataDir is the process's data directory.
+	DataDir string
 	// CacheDir is the host's artifacts cache.
 	CacheDir string
 	// Images is the embedded registry, for a version's images once built;
@@ -185,7 +187,7 @@ func Start(ctx context.Context, cfg Config, comps Components, log *slog.Logger) 
 		}
 		run.closers = append(run.closers, images.Close)
 	}
-	drivers, err := buildDrivers(comps, DriverDeps{Store: st, Stacks: eng, CacheDir: cfg.CacheDir,
+	drivers, err := buildDrivers(comps, DriverDeps{Store: st, Stacks: eng, DataDir: cfg.DataDir, CacheDir: cfg.CacheDir,
 		Images: publisherOf(images), MachineURL: machineURL, Log: log})
 	if err != nil {
 		return fail(err)

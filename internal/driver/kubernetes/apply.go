@@ -80,6 +80,10 @@ func (d *Driver) Apply(ctx context.Context, s *driver.Scope) error {
 	if err != nil {
 		return driver.Permanent(err)
 	}
+	nodeTmpl, err := nodeTemplateFor(d.opts.TemplateDir, s.Template.ServerType)
+	if err != nil {
+		return driver.Permanent(err)
+	}
 	if d.opts.RegistryURL == "" {
 		return driver.Permanent(errors.New("this conductor has no address its machines reach it at (is the local provider running?): nodes could not pull images or signal"))
 	}
@@ -106,6 +110,7 @@ func (d *Driver) Apply(ctx context.Context, s *driver.Scope) error {
 		return driver.Permanent(model.Invalidf("Cluster %s runs Kubernetes %s; rolling upgrades to %s are not supported yet, and replacing every node at once would lose the cluster's data.",
 			c.Name, st.KubeTag, cfg.KubeTag))
 	}
+	cfg.NodeTemplate = nodeTmpl
 	groups, err := d.planGroups(c, s.NodeGroups, cfg, st)
 	if err != nil {
 		return driver.Permanent(err)
@@ -359,7 +364,7 @@ func (d *Driver) stackSpec(cfg *config, st *state, groups []*plannedGroup) *stac
 	spec := &stackSpec{
 		Image: cfg.Image, FixedCIDR: cfg.FixedCIDR, PodCIDR: cfg.PodCIDR, ExternalNet: cfg.ExternalNet,
 		FloatingIP: true, APIPort: cfg.APIPort, BootTimeout: 900, ClusterPrefix: st.Prefix,
-		APILB: cfg.MasterLB, APIVIP: apiVIP(cfg),
+		APILB: cfg.MasterLB, APIVIP: apiVIP(cfg), NodeTemplate: cfg.NodeTemplate,
 		Masters: stackGroup{Resource: mastersResource, Flavor: cfg.MasterFlavor, Security: "master"},
 	}
 	if groups == nil {

@@ -45,6 +45,10 @@ type Options struct {
 	// http://10.250.0.1:9511; every node's containerd uses it as the
 	// mirror of registry.k8s.io and docker.io.
 	RegistryURL string
+	// TemplateDir, if it holds node.yaml (or <server_type>/node.yaml),
+	// replaces the embedded node template: an operator's own port, server
+	// and wait condition, with the same parameters and outputs.
+	TemplateDir string
 	// RestrictOOMScoreAdj sets containerd's restrict_oom_score_adj, for
 	// hosts that withhold CAP_SYS_RESOURCE.
 	RestrictOOMScoreAdj bool

@@ -150,6 +150,8 @@ type config struct {
 	FloatingIP    bool
 	MasterLB      bool
 	MasterCount   int
+	// NodeTemplate is an operator's node template, "" for the embedded.
+	NodeTemplate string
 }
 
 // mergedLabels is the cluster's labels: the API made them from the

@@ -3,8 +3,13 @@ package kubernetes
 import (
 	_ "embed"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
 
 	"sigs.k8s.io/yaml"
 )
@@ -58,6 +63,9 @@ type stackSpec struct {
 	PodRoutes     []podRoute
 	BootTimeout   int
 	ClusterPrefix string
+	// NodeTemplate is the node template's text; empty means the embedded
+	// one.
+	NodeTemplate string
 }
 
 // podRoute sends one node's pod range to the node, through the cluster's
@@ -281,7 +289,11 @@ func (s *stackSpec) render() (string, map[string]string, map[string]string, erro
 	if err != nil {
 		return "", nil, nil, fmt.Errorf("render the cluster template: %w", err)
 	}
-	return string(out), map[string]string{NodeTemplateFile: nodeTemplate}, values, nil
+	node := s.NodeTemplate
+	if node == "" {
+		node = nodeTemplate
+	}
+	return string(out), map[string]string{NodeTemplateFile: node}, values, nil
 }
 
 // members lists a group's member indexes: count of them, in order, skipping
@@ -299,4 +311,28 @@ func members(count int, removed []string) []string {
 		}
 	}
 	return out
+}
+
+// nodeTemplateFor returns the node template an operator put in dir for
+// serverType (dir/<server_type>/node.yaml, then dir/node.yaml), or "" for
+// the embedded one.
+func nodeTemplateFor(dir, serverType string) (string, error) {
+	if dir == "" {
+		return "", nil
+	}
+	var paths []string
+	if serverType != "" && !strings.ContainsAny(serverType, "/.") {
+		paths = append(paths, filepath.Join(dir, serverType, "node.yaml"))
+	}
+	for _, p := range append(paths, filepath.Join(dir, "node.yaml")) {
+		b, err := os.ReadFile(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return "", fmt.Errorf("read the operator's node template: %w", err)
+		}
+		return string(b), nil
+	}
+	return "", nil
 }

@@ -1,6 +1,8 @@
 package kubernetes
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -90,5 +92,35 @@ func TestMembersSkipRemoved(t *testing.T) {
 	got := strings.Join(members(3, []string{"0", "2"}), ",")
 	if got != "1,3,4" {
 		t.Errorf("members(3, [0 2]) = %s, want 1,3,4", got)
+	}
+}
+
+// TestOperatorNodeTemplate checks that an operator's node template, per
+// server_type first, replaces the embedded one in the stack's files.
+func TestOperatorNodeTemplate(t *testing.T) {
+	dir := t.TempDir()
+	if got, err := nodeTemplateFor(dir, "vm"); err != nil || got != "" {
+		t.Fatalf("empty directory: %q, %v; want the embedded template", got, err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "node.yaml"), []byte("# every server type\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "bm"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "bm", "node.yaml"), []byte("# bare metal\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for serverType, want := range map[string]string{"vm": "# every server type\n", "bm": "# bare metal\n", "../bm": "# every server type\n"} {
+		got, err := nodeTemplateFor(dir, serverType)
+		if err != nil || got != want {
+			t.Errorf("server_type %q: %q, %v; want %q", serverType, got, err, want)
+		}
+	}
+	s := testSpec()
+	s.NodeTemplate = "# bare metal\n"
+	_, files, _, err := s.render()
+	if err != nil || files[NodeTemplateFile] != s.NodeTemplate {
+		t.Errorf("the stack's node template is %q, %v; want the operator's", files[NodeTemplateFile], err)
 	}
 }

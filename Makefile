@@ -8,8 +8,9 @@ PKGS      ?= ./...
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
-build: ## build bin/slipway
+build: ## build bin/slipway and the machine agent bin/slipway-node
 	$(GO) build -o $(BIN) ./cmd/slipway
+	$(GO) build -o $(dir $(BIN))slipway-node ./cmd/slipway-node
 
 run: ## install what Slipway needs and run `slipway serve` with embedded defaults
 	hack/run.sh

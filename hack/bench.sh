@@ -34,6 +34,7 @@ fi
 
 log "building bin/slipway and bin/apilist"
 go build -o bin/slipway ./cmd/slipway
+go build -o bin/slipway-node ./cmd/slipway-node
 go build -o bin/apilist ./bench/apilist
 
 for backend in $backends; do

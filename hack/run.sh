@@ -8,4 +8,5 @@ cd "$(dirname "$0")/.."
 need_go
 log "building bin/slipway"
 go build -o bin/slipway ./cmd/slipway
+go build -o bin/slipway-node ./cmd/slipway-node
 exec bin/slipway serve "$@"

@@ -25,6 +25,7 @@ go vet ./...
 
 log "building bin/slipway"
 go build -o bin/slipway ./cmd/slipway
+go build -o bin/slipway-node ./cmd/slipway-node
 export SLIPWAY_BIN="$PWD/bin/slipway"
 
 # Kubernetes and its companions are built from source into the shared cache

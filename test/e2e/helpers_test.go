@@ -29,9 +29,9 @@ import (
 	storesql "github.com/slipway/slipway/internal/store/sql"
 )
 
-// TestMain builds the slipway binary once, unless $SLIPWAY_BIN names one
-// (hack/test.sh builds it), and hands its path to the tests in
-// $SLIPWAY_BIN.
+// TestMain builds the slipway binary and its agent once, unless
+// $SLIPWAY_BIN names one (hack/test.sh builds both), and hands its path to
+// the tests in $SLIPWAY_BIN.
 func TestMain(m *testing.M) {
 	if os.Getenv("SLIPWAY_BIN") == "" && os.Geteuid() == 0 {
 		dir, err := os.MkdirTemp("", "slipway-e2e-bin")
@@ -40,9 +40,12 @@ func TestMain(m *testing.M) {
 			os.Exit(1)
 		}
 		bin := filepath.Join(dir, "slipway")
-		if out, err := exec.Command("go", "build", "-o", bin, "github.com/slipway/slipway/cmd/slipway").CombinedOutput(); err != nil {
-			fmt.Fprintf(os.Stderr, "build slipway: %v\n%s", err, out)
-			os.Exit(1)
+		// The agent-only build beside it is what machines run, as with make build.
+		for out, pkg := range map[string]string{bin: "./cmd/slipway", filepath.Join(dir, "slipway-node"): "./cmd/slipway-node"} {
+			if b, err := exec.Command("go", "build", "-o", out, "github.com/slipway/slipway/"+strings.TrimPrefix(pkg, "./")).CombinedOutput(); err != nil {
+				fmt.Fprintf(os.Stderr, "build %s: %v\n%s", pkg, err, b)
+				os.Exit(1)
+			}
 		}
 		_ = os.Setenv("SLIPWAY_BIN", bin)
 		code := m.Run()

@@ -102,6 +102,11 @@ func New(ctx context.Context, cfg Config) (*Manager, error) {
 			return nil, fmt.Errorf("find slipway's executable: %w", err)
 		}
 		command = []string{exe, "node"}
+		// The agent alone, when it was built next to slipway, costs every
+		// machine a fraction of the whole program's pages.
+		if agent := filepath.Join(filepath.Dir(exe), AgentExecutable); isExecutable(agent) {
+			command[0] = agent
+		}
 	}
 	root := cfg.CgroupRoot
 	if root == "" {
@@ -698,4 +703,13 @@ func (m *Manager) ConsoleLog(ctx context.Context, id string, lines int) (string,
 		return strings.Join(all, ""), nil
 	}
 	return string(data), nil
+}
+
+// AgentExecutable is the agent-only build of `slipway node`
+// (cmd/slipway-node), used when it sits next to the slipway executable.
+const AgentExecutable = "slipway-node"
+
+func isExecutable(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0
 }

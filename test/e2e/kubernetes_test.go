@@ -739,6 +739,20 @@ func TestKubernetesCluster(t *testing.T) {
 		}
 	})
 
+	step("nodegroup", func(t *testing.T) {
+		h.openstack("coe", "nodegroup", "create", "c1", "extra", "--node-count", "1")
+		h.awaitCluster("c1", "UPDATE_COMPLETE", 5*time.Minute)
+		k.awaitNodes([]string{prefix + "-master-0", prefix + "-node-2", prefix + "-extra-0"}, time.Minute)
+		h.openstack("coe", "nodegroup", "delete", "c1", "extra")
+		h.awaitCluster("c1", "UPDATE_COMPLETE", 5*time.Minute)
+		// The group's node is drained and its Node object deleted, so the
+		// cluster stays healthy.
+		k.awaitNodes([]string{prefix + "-master-0", prefix + "-node-2"}, time.Minute)
+		if _, ok := h.clusterServers(stackID)[prefix+"-extra-0"]; ok {
+			t.Error("the deleted nodegroup's server is still in the stack")
+		}
+	})
+
 	step("health", func(t *testing.T) {
 		// The reasons name the API and the nodes there are now.
 		h.awaitHealth("c1", "HEALTHY", time.Minute, func(r map[string]any) bool {

@@ -115,6 +115,14 @@ func (d *Driver) Apply(ctx context.Context, s *driver.Scope) error {
 	if err != nil {
 		return driver.Permanent(err)
 	}
+	// Nodegroups being deleted lose every node: drained like any removed
+	// node, their group gone from the template.
+	var deleted []*plannedGroup
+	for _, ng := range s.NodeGroups {
+		if gs := st.Groups[ng.UUID]; ng.Status == model.DeleteInProgress && gs != nil {
+			deleted = append(deleted, &plannedGroup{ng: ng, gs: gs})
+		}
+	}
 
 	// Stage 1: the network, alone, so that the API's floating IP is known
 	// before the API server's certificate is issued.
@@ -140,7 +148,7 @@ func (d *Driver) Apply(ctx context.Context, s *driver.Scope) error {
 	// Drain the nodes this update removes before their servers go.
 	kc, kerr := d.client(cfg, st)
 	if kerr == nil {
-		if err := d.drainRemoved(ctx, s, kc, groups, st); err != nil {
+		if err := d.drainRemoved(ctx, s, kc, append(slices.Clone(groups), deleted...), st); err != nil {
 			return err
 		}
 	}
@@ -167,6 +175,9 @@ func (d *Driver) Apply(ctx context.Context, s *driver.Scope) error {
 	}
 	for _, g := range groups {
 		g.gs.Members = g.members
+	}
+	for _, g := range deleted {
+		delete(st.Groups, g.ng.UUID)
 	}
 	if err := saveState(ctx, d.opts.Store, c.UUID, st); err != nil {
 		return err

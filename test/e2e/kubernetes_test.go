@@ -864,6 +864,54 @@ func TestKubernetesUnknownVersionFails(t *testing.T) {
 	h.checkLeaks(before, "after the failed cluster's delete")
 }
 
+// TestKubernetesCrashResumes kills Slipway (SIGKILL) while a cluster is
+// being created and again while it is being deleted: after each restart
+// the operation finishes, with exactly the machines the cluster should
+// have, and nothing is left at the end.
+func TestKubernetesCrashResumes(t *testing.T) {
+	needKubernetes(t)
+	h := newHost(t)
+	h.start()
+	before, err := snapshot(t.Context(), h.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.openstack("coe", "cluster", "template", "create", "k8s", "--coe", "kubernetes", "--image", "slipway-node",
+		"--flavor", "m1.small", "--master-flavor", "m1.small", "--external-network", "public",
+		"--labels", "kube_tag="+kubeVersion, "--floating-ip-enabled")
+	h.openstack("coe", "cluster", "create", "c1", "--cluster-template", "k8s", "--master-count", "1", "--node-count", "2")
+	h.await("the cluster's machines booting", 2*time.Minute, func() (bool, string) {
+		c := h.cluster("c1")
+		reason, _ := c["status_reason"].(string)
+		return strings.HasPrefix(reason, "booting"), reason
+	})
+	h.crash()
+	h.start()
+	c := h.awaitCluster("c1", "CREATE_COMPLETE", 5*time.Minute)
+	stackID, _ := c["stack_id"].(string)
+	if servers := h.clusterServers(stackID); len(servers) != 3 {
+		t.Fatalf("servers after the resumed create: %v, want 3", servers)
+	}
+	machines, err := os.ReadDir(filepath.Join(h.dir, "provider", "machines"))
+	if err != nil || len(machines) != 3 {
+		t.Fatalf("%d machines on the host after the resumed create (%v), want 3", len(machines), err)
+	}
+	h.awaitHealth("c1", "HEALTHY", 2*time.Minute, func(map[string]any) bool { return true })
+
+	h.openstack("coe", "cluster", "delete", "c1")
+	h.await("the delete under way", time.Minute, func() (bool, string) {
+		c := h.cluster("c1")
+		return c == nil || c["status"] == "DELETE_IN_PROGRESS", fmt.Sprint(c["status"])
+	})
+	h.crash()
+	h.start()
+	h.await("cluster c1 gone", 2*time.Minute, func() (bool, string) {
+		c := h.cluster("c1")
+		return c == nil, fmt.Sprint(c["status"], c["status_reason"])
+	})
+	h.checkLeaks(before, "after the delete a crash interrupted")
+}
+
 // TestKubernetesBadLabelIsRejected creates a template whose kube_tag is
 // not a release: the CLI fails with a 400 that names the label, and no
 // template is made.

@@ -112,22 +112,19 @@ func (d *Driver) converge(ctx context.Context, s *driver.Scope, n *netplan.Netwo
 	last := ""
 	for {
 		missing, err := kc.SetPodCIDRs(ctx, cidrs)
-		if err != nil && ctx.Err() == nil {
-			var conflict *kube.PodCIDRConflictError
-			if errors.As(err, &conflict) {
-				return driver.Permanent(err)
-			}
+		var conflict *kube.PodCIDRConflictError
+		if errors.As(err, &conflict) {
+			return driver.Permanent(err)
 		}
-		for _, name := range missing {
-			_ = name
-		}
+		// Nodes not registered yet (and all, after an error) are tried
+		// again next round.
 		for name := range cidrs {
-			if !containsString(missing, name) {
+			if err == nil && !slices.Contains(missing, name) {
 				delete(cidrs, name)
 			}
 		}
 		for name := range masters {
-			if !containsString(missing, name) && labelMaster(ctx, kc, name) == nil {
+			if !slices.Contains(missing, name) && labelMaster(ctx, kc, name) == nil {
 				delete(masters, name)
 			}
 		}
@@ -157,15 +154,6 @@ func (d *Driver) converge(ctx context.Context, s *driver.Scope, n *netplan.Netwo
 	}
 }
 
-func containsString(list []string, s string) bool {
-	for _, e := range list {
-		if e == s {
-			return true
-		}
-	}
-	return false
-}
-
 // notReadyNodes names the wanted nodes that are not Ready yet.
 func notReadyNodes(want map[string]bool, nodes []kube.NodeInfo) []string {
 	ready := map[string]bool{}
@@ -190,7 +178,7 @@ func (d *Driver) drainRemoved(ctx context.Context, s *driver.Scope, kc *kube.Cli
 	var gone []string
 	for _, g := range groups {
 		for _, idx := range g.gs.Members {
-			if !containsString(g.members, idx) {
+			if !slices.Contains(g.members, idx) {
 				gone = append(gone, g.nodeName(idx))
 			}
 		}

@@ -118,6 +118,17 @@ func (a *Agent) boot(ctx context.Context, reap *reaper, st *statusWriter, bg fun
 	}
 	plan, problems := a.planUserData(parts)
 	_ = st.update(func(s *Status) { s.UserData = TaskStatus{State: "running", Kind: plan.kinds} })
+	if plan.bootstrap != nil && plan.bootstrap.Include != nil {
+		b, err := a.include(ctx, plan.bootstrap)
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			a.failUserData(st, err.Error())
+			return
+		}
+		plan.bootstrap = b
+	}
 	for _, p := range problems {
 		a.Log.Warn("user_data", "problem", p)
 	}
@@ -151,6 +162,35 @@ func (a *Agent) boot(ctx context.Context, reap *reaper, st *statusWriter, bg fun
 				_ = st.update(func(s *Status) { s.Deployments = append(s.Deployments, d) })
 			}}
 		bg(func() { _ = p.loop(ctx) })
+	}
+}
+
+// include fetches the rest of a bootstrap document, retrying (the
+// endpoint may be Slipway starting, after a host reboot) until it answers
+// or ctx ends, and merges it.
+func (a *Agent) include(ctx context.Context, b *Bootstrap) (*Bootstrap, error) {
+	wait := 250 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		data, err := b.Include.fetch(ctx)
+		if err == nil {
+			inc, err := ParseBootstrap(data)
+			if err != nil {
+				return nil, fmt.Errorf("included document: %w", err)
+			}
+			return b.merge(inc)
+		}
+		if se := (*statusError)(nil); errors.As(err, &se) && se.final() {
+			return nil, err
+		}
+		if attempt == 1 || attempt%20 == 0 {
+			a.Log.Warn("fetching the included bootstrap document; retrying", "error", err, "attempt", attempt)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 5*time.Second)
 	}
 }
 

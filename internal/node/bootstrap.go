@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -37,6 +38,8 @@ const BootstrapVersion = "v1"
 //	deployments:                    # Heat software deployments to poll for
 //	  metadata_url: https://…/metadata
 //	  interval: 10s
+//	include:                        # the rest of the document, fetched at boot
+//	  url: https://…/bootstrap/v1/TOKEN
 type Bootstrap struct {
 	Version     string             `json:"slipway_bootstrap"`
 	Hostname    string             `json:"hostname,omitempty"`
@@ -45,6 +48,12 @@ type Bootstrap struct {
 	Services    []Service          `json:"services,omitempty"`
 	Signal      *Endpoint          `json:"signal,omitempty"`
 	Deployments *DeploymentSource  `json:"deployments,omitempty"`
+	// Include is where the rest of the document is: fetched (GET) at every
+	// boot, retried until it answers, and merged under this one (its
+	// files, commands and services come first; this document's hostname
+	// and signal win). It keeps what the document carries, such as keys,
+	// out of the user_data the orchestration engine stores.
+	Include *Endpoint `json:"include,omitempty"`
 }
 
 // BootstrapCommand runs once per boot and must succeed.
@@ -248,6 +257,9 @@ func (b *Bootstrap) validate() error {
 	if b.Signal != nil && b.Signal.URL == "" {
 		errs = append(errs, errors.New("signal: url is required"))
 	}
+	if b.Include != nil && b.Include.URL == "" {
+		errs = append(errs, errors.New("include: url is required"))
+	}
 	if b.Deployments != nil && b.Deployments.MetadataURL == "" {
 		errs = append(errs, errors.New("deployments: metadata_url is required"))
 	}
@@ -289,4 +301,53 @@ func (b *Bootstrap) afterCycle() string {
 		}
 	}
 	return ""
+}
+
+// merge returns the document b includes (inc) with b over it: inc's
+// files, commands and services first, then b's; b's hostname and signal
+// when set.
+func (b *Bootstrap) merge(inc *Bootstrap) (*Bootstrap, error) {
+	if inc.Include != nil {
+		return nil, fmt.Errorf("%w: an included document includes another", ErrBootstrap)
+	}
+	out := *inc
+	out.Include = nil
+	out.WriteFiles = append(slices.Clone(inc.WriteFiles), b.WriteFiles...)
+	out.Commands = append(slices.Clone(inc.Commands), b.Commands...)
+	out.Services = append(slices.Clone(inc.Services), b.Services...)
+	if b.Hostname != "" {
+		out.Hostname = b.Hostname
+	}
+	if b.Signal != nil {
+		out.Signal = b.Signal
+	}
+	if b.Deployments != nil {
+		out.Deployments = b.Deployments
+	}
+	if err := out.validate(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBootstrap, err)
+	}
+	return &out, nil
+}
+
+// IncludePrefix is the path under which Slipway serves the documents that
+// bootstrap documents include: IncludePrefix + token.
+const IncludePrefix = "/bootstrap/v1/"
+
+// IncludeSecret is the name of the secret that holds the document a
+// token serves.
+func IncludeSecret(token string) string { return "bootstrap/" + token }
+
+// ValidIncludeToken reports whether s has the form of an include token:
+// 64 lower-case hex digits.
+func ValidIncludeToken(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for _, r := range s {
+		if (r < '0' || r > '9') && (r < 'a' || r > 'f') {
+			return false
+		}
+	}
+	return true
 }

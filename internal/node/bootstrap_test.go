@@ -2,6 +2,9 @@ package node
 
 import (
 	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -75,5 +78,39 @@ func TestParseBootstrapErrors(t *testing.T) {
 				t.Fatalf("err = %v, want ErrBootstrap mentioning %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestIncludeMerges fetches an included document: its parts come first,
+// the including document's hostname and signal win, and a document the
+// endpoint refuses is an error at once.
+func TestIncludeMerges(t *testing.T) {
+	inc := []byte("slipway_bootstrap: v1\nhostname: from-include\nwrite_files:\n- {path: /etc/a, content: a}\nservices:\n- {name: svc, command: /bin/true}\n")
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/doc" || r.Header.Get("X-Token") != "t" {
+			http.Error(w, "unknown", http.StatusNotFound)
+			return
+		}
+		_, _ = w.Write(inc)
+	}))
+	defer srv.Close()
+	stub, err := ParseBootstrap([]byte("slipway_bootstrap: v1\nhostname: node-1\nsignal: {url: http://signal}\nwrite_files:\n- {path: /etc/b, content: b}\ninclude: {url: " + srv.URL + "/doc, headers: {X-Token: t}}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &Agent{Log: slog.New(slog.DiscardHandler)}
+	b, err := a.include(t.Context(), stub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Hostname != "node-1" || b.Signal == nil || b.Signal.URL != "http://signal" || b.Include != nil {
+		t.Errorf("merged hostname %q, signal %+v, include %+v", b.Hostname, b.Signal, b.Include)
+	}
+	if len(b.WriteFiles) != 2 || b.WriteFiles[0].Path != "/etc/a" || b.WriteFiles[1].Path != "/etc/b" || len(b.Services) != 1 {
+		t.Errorf("merged files %+v, services %+v", b.WriteFiles, b.Services)
+	}
+	stub.Include.Headers = nil
+	if _, err := a.include(t.Context(), stub); err == nil || !strings.Contains(err.Error(), "404") {
+		t.Errorf("a refused include: %v, want the 404 at once", err)
 	}
 }

@@ -63,3 +63,47 @@ func (e *Endpoint) send(ctx context.Context, body []byte) error {
 	}
 	return nil
 }
+
+// fetch GETs the endpoint's document and fails on a non-2xx answer.
+func (e *Endpoint) fetch(ctx context.Context) ([]byte, error) {
+	c, err := endpointClient(e.CACert)
+	if err != nil {
+		return nil, fmt.Errorf("fetch %s: %w", e.URL, err)
+	}
+	defer c.CloseIdleConnections()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.URL, nil)
+	if err != nil {
+		return nil, fmt.Errorf("fetch %s: %w", e.URL, err)
+	}
+	for k, v := range e.Headers {
+		req.Header.Set(k, v)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("fetch %s: %w", e.URL, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if err != nil {
+		return nil, fmt.Errorf("fetch %s: %w", e.URL, err)
+	}
+	if resp.StatusCode/100 != 2 {
+		return nil, &statusError{code: resp.StatusCode,
+			msg: fmt.Sprintf("fetch %s: %s: %s", e.URL, resp.Status, bytes.TrimSpace(body[:min(len(body), 512)]))}
+	}
+	return body, nil
+}
+
+// statusError is an HTTP answer that is not a success.
+type statusError struct {
+	code int
+	msg  string
+}
+
+func (e *statusError) Error() string { return e.msg }
+
+// final reports whether asking again cannot help: a 4xx answer other than
+// 408 and 429.
+func (e *statusError) final() bool {
+	return e.code/100 == 4 && e.code != http.StatusRequestTimeout && e.code != http.StatusTooManyRequests
+}

@@ -31,6 +31,7 @@ import (
 	"github.com/slipway/slipway/internal/identity"
 	"github.com/slipway/slipway/internal/identity/keystone"
 	"github.com/slipway/slipway/internal/model"
+	"github.com/slipway/slipway/internal/node"
 	"github.com/slipway/slipway/internal/orchestration/engine"
 	"github.com/slipway/slipway/internal/orchestration/resources"
 	"github.com/slipway/slipway/internal/provider"
@@ -243,6 +244,7 @@ func Start(ctx context.Context, cfg Config, comps Components, log *slog.Logger) 
 	heatAPI := orchestrationapi.New(eng, st, validator, orchestrationapi.Options{Prefix: OrchestrationPrefix, AuthURI: run.AuthURL, Log: log, Servers: servers(prov)})
 	mux.Handle(OrchestrationPrefix+"/", api.Instrument("orchestration", log, metrics, api.WriteHeatError, heatAPI))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.Handle("GET "+node.IncludePrefix+"{token}", includeHandler(st, log))
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()

@@ -525,6 +525,26 @@ func TestKubernetesCluster(t *testing.T) {
 		}
 	})
 
+	step("no key at rest in the clear", func(t *testing.T) {
+		// Nodes' keys reach them through sealed secrets: neither the
+		// database (stacks, resources, parameters) nor a machine's
+		// user_data on the host's disk holds one.
+		files, _ := filepath.Glob(filepath.Join(h.dir, "slipway.db*"))
+		more, _ := filepath.Glob(filepath.Join(h.dir, "provider", "machines", "*", "user-data"))
+		if len(files) == 0 || len(more) != 3 {
+			t.Fatalf("database files %v, user-data files %v", files, more)
+		}
+		for _, f := range append(files, more...) {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if bytes.Contains(b, []byte("PRIVATE KEY")) {
+				t.Errorf("%s holds a private key in the clear", f)
+			}
+		}
+	})
+
 	step("kubeconfig", func(t *testing.T) {
 		h.openstack("coe", "cluster", "config", "c1", "--dir", filepath.Dir(k.config))
 		// The master registers too, tainted so that it runs no workload.

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"sigs.k8s.io/yaml"
+
 	"github.com/slipway/slipway/internal/artifacts"
 	"github.com/slipway/slipway/internal/driver"
 	"github.com/slipway/slipway/internal/driver/kubernetes/bootstrap"
@@ -170,8 +172,21 @@ func (d *Driver) Apply(ctx context.Context, s *driver.Scope) error {
 	if err != nil {
 		return err
 	}
-	if err := d.renderNodes(cfg, m, st, caPEMs, network, groups, spec); err != nil {
+	includes, err := d.renderNodes(cfg, m, st, caPEMs, network, groups, spec)
+	if err != nil {
 		return driver.Permanent(err)
+	}
+	// The documents, keys and all, are sealed secrets the machines fetch;
+	// the stack holds only what points at them.
+	if err := d.opts.Store.InTx(ctx, func(tx store.Writer) error {
+		for name, doc := range includes {
+			if err := tx.PutSecret(ctx, name, doc); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		return fmt.Errorf("store the nodes' documents: %w", err)
 	}
 	for _, g := range groups {
 		g.gs.Members = g.members
@@ -396,10 +411,11 @@ func (d *Driver) stackSpec(cfg *config, st *state, groups []*plannedGroup) *stac
 }
 
 // renderNodes renders every node's bootstrap document into spec.
-func (d *Driver) renderNodes(cfg *config, m *artifacts.Manifest, st *state, cas map[string]pki.KeyPairPEM, n *netplan.Network, groups []*plannedGroup, spec *stackSpec) error {
+func (d *Driver) renderNodes(cfg *config, m *artifacts.Manifest, st *state, cas map[string]pki.KeyPairPEM, n *netplan.Network, groups []*plannedGroup, spec *stackSpec) (map[string][]byte, error) {
+	includes := map[string][]byte{}
 	bins, err := binaries(m)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var masters []bootstrap.Member
 	for _, a := range n.Nodes {
@@ -427,13 +443,11 @@ func (d *Driver) renderNodes(cfg *config, m *artifacts.Manifest, st *state, cas 
 				ClusterDNS: n.ClusterDNS.String(), ClusterDomain: cfg.ClusterDomain,
 				RegistryMirror: d.opts.RegistryURL, RestrictOOMScoreAdj: d.opts.RestrictOOMScoreAdj,
 				Binaries: bins,
-				Signal: &node.Endpoint{URL: signalURLPlaceholder,
-					Headers: map[string]string{"X-Auth-Token": signalTokenPlaceholder}},
 			}
 			if g.master {
 				mc, ok := certs.Master(name)
 				if !ok {
-					return fmt.Errorf("no certificates for master %s", name)
+					return nil, fmt.Errorf("no certificates for master %s", name)
 				}
 				in.Role = bootstrap.RoleMaster
 				// Masters register as tainted nodes, with a kubelet of their own.
@@ -454,7 +468,7 @@ func (d *Driver) renderNodes(cfg *config, m *artifacts.Manifest, st *state, cas 
 			} else {
 				wc, ok := certs.Worker(name)
 				if !ok {
-					return fmt.Errorf("no certificates for worker %s", name)
+					return nil, fmt.Errorf("no certificates for worker %s", name)
 				}
 				in.Role = bootstrap.RoleWorker
 				in.PodCIDR = a.PodCIDR.String()
@@ -464,15 +478,32 @@ func (d *Driver) renderNodes(cfg *config, m *artifacts.Manifest, st *state, cas 
 			}
 			docs, err := bootstrap.Render(in)
 			if err != nil {
-				return fmt.Errorf("render the bootstrap document of %s: %w", name, err)
+				return nil, fmt.Errorf("render the bootstrap document of %s: %w", name, err)
 			}
-			target.Nodes[idx] = stackNode{Name: name, IP: a.IP.String(), UserData: string(docs.UserData)}
+			token, err := st.includeToken(name)
+			if err != nil {
+				return nil, err
+			}
+			includes[node.IncludeSecret(token)] = docs.UserData
+			// What the server boots with: its name, where to signal (the
+			// node template fills in its wait condition handle) and where
+			// the rest of its document is.
+			stub, err := yaml.Marshal(&node.Bootstrap{
+				Version: node.BootstrapVersion, Hostname: name,
+				Signal: &node.Endpoint{URL: signalURLPlaceholder,
+					Headers: map[string]string{"X-Auth-Token": signalTokenPlaceholder}},
+				Include: &node.Endpoint{URL: strings.TrimRight(d.opts.RegistryURL, "/") + node.IncludePrefix + token},
+			})
+			if err != nil {
+				return nil, err
+			}
+			target.Nodes[idx] = stackNode{Name: name, IP: a.IP.String(), UserData: string(stub)}
 		}
 	}
 	for _, a := range n.Nodes {
 		spec.PodRoutes = append(spec.PodRoutes, podRoute{Destination: a.PodCIDR.String(), Nexthop: a.IP.String()})
 	}
-	return nil
+	return includes, nil
 }
 
 func pair(kp pki.KeyPairPEM) bootstrap.KeyPair {

@@ -22,6 +22,7 @@ import (
 	"github.com/slipway/slipway/internal/driver/kubernetes/kube"
 	"github.com/slipway/slipway/internal/driver/kubernetes/netplan"
 	"github.com/slipway/slipway/internal/model"
+	nodepkg "github.com/slipway/slipway/internal/node"
 	"github.com/slipway/slipway/internal/pki"
 	"github.com/slipway/slipway/internal/store"
 )
@@ -202,6 +203,9 @@ func (d *Driver) drainRemoved(ctx context.Context, s *driver.Scope, kc *kube.Cli
 	wg.Wait()
 	for _, name := range gone {
 		delete(st.Nodes, name)
+		if err := deleteInclude(ctx, d.opts.Store, st, name); err != nil {
+			return err
+		}
 		if st.Certs != nil {
 			st.Certs.Workers = slices.DeleteFunc(st.Certs.Workers, func(w pki.WorkerCerts) bool { return w.Name == name })
 		}
@@ -239,6 +243,26 @@ func (d *Driver) Delete(ctx context.Context, s *driver.Scope) error {
 			}
 		}
 	}
+	// The nodes' documents; the rest of the state goes with the cluster's
+	// secrets.
+	for name := range st.Tokens {
+		if err := deleteInclude(ctx, d.opts.Store, st, name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// deleteInclude forgets a node's include token and the document it served.
+func deleteInclude(ctx context.Context, st store.Store, s *state, node string) error {
+	token, ok := s.Tokens[node]
+	if !ok {
+		return nil
+	}
+	if err := st.InTx(ctx, func(tx store.Writer) error { return tx.DeleteSecrets(ctx, nodepkg.IncludeSecret(token)) }); err != nil {
+		return fmt.Errorf("delete the document of node %s: %w", node, err)
+	}
+	delete(s.Tokens, node)
 	return nil
 }
 

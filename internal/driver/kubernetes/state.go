@@ -2,6 +2,8 @@ package kubernetes
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -30,6 +32,9 @@ type state struct {
 	Certs *pki.ClusterCerts `json:"certs,omitempty"`
 	// CACert is the Kubernetes CA certificate, for admin clients.
 	CACert []byte `json:"ca_cert,omitempty"`
+	// Tokens are the nodes' include tokens, by node name: each names the
+	// sealed secret that holds the node's document.
+	Tokens map[string]string `json:"tokens,omitempty"`
 	// Addons records the Kubernetes version the addons were applied for.
 	Addons string `json:"addons,omitempty"`
 }
@@ -102,4 +107,21 @@ func loadCAs(ctx context.Context, st store.Store, clusterID string) (*pki.Cluste
 		pems[t] = pki.KeyPairPEM{CertPEM: crt, KeyPEM: key}
 	}
 	return pki.LoadClusterCAs(pems)
+}
+
+// includeToken returns the node's include token, making one the first
+// time: 32 random bytes in hex.
+func (s *state) includeToken(node string) (string, error) {
+	if t, ok := s.Tokens[node]; ok {
+		return t, nil
+	}
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	if s.Tokens == nil {
+		s.Tokens = map[string]string{}
+	}
+	s.Tokens[node] = hex.EncodeToString(b)
+	return s.Tokens[node], nil
 }

@@ -89,6 +89,10 @@ func (r *Reconciler) reconcileOnce(ctx context.Context, id string, final bool) (
 		if ctx.Err() != nil {
 			return false, ctx.Err()
 		}
+		if errors.Is(opErr, driver.ErrSuperseded) {
+			log.Info("cluster operation superseded; starting over")
+			return false, nil
+		}
 		if !driver.IsPermanent(opErr) && !final {
 			log.Warn("cluster operation failed; will retry", "error", opErr)
 			// Say what went wrong while the retry waits: never hang silently.

@@ -170,3 +170,47 @@ func TestLeases(t *testing.T) {
 		t.Fatalf("claim after release: %v", err)
 	}
 }
+
+// supersededDriver's Apply finds the cluster being deleted under it, as a
+// real driver does while it waits for nodes, and says so.
+type supersededDriver struct {
+	st      store.Store
+	applies int
+	deletes int
+}
+
+func (d *supersededDriver) Apply(ctx context.Context, s *driver.Scope) error {
+	d.applies++
+	c, err := store.Get[model.Cluster](ctx, d.st, s.Cluster.UUID)
+	if err != nil {
+		return err
+	}
+	c.Status = model.DeleteInProgress
+	if err := d.st.Update(ctx, c); err != nil {
+		return err
+	}
+	return driver.ErrSuperseded
+}
+
+func (d *supersededDriver) Delete(context.Context, *driver.Scope) error {
+	d.deletes++
+	return nil
+}
+
+// TestSupersededOperationStartsOver checks that a delete that arrives
+// while a create runs is carried out at once, in the same work item.
+func TestSupersededOperationStartsOver(t *testing.T) {
+	st := newStore(t)
+	c := seed(t, st, model.CreateInProgress, nil)
+	d := &supersededDriver{st: st}
+	r := NewReconciler(st, driver.Registry{"kubernetes": d}, ReconcilerOptions{Log: slog.New(slog.DiscardHandler)})
+	if err := r.ReconcileCluster(t.Context(), c.UUID, false); err != nil {
+		t.Fatal(err)
+	}
+	if d.applies != 1 || d.deletes != 1 {
+		t.Errorf("applies %d, deletes %d; want the create given up and the delete done", d.applies, d.deletes)
+	}
+	if _, err := store.Get[model.Cluster](t.Context(), st, c.UUID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("the cluster is still there: %v", err)
+	}
+}

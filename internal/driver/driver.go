@@ -55,6 +55,11 @@ func (r Registry) Validator(coe string) (Validator, bool) {
 	return v, ok
 }
 
+// ErrSuperseded is what a driver returns when the cluster was given
+// another operation while it worked (a delete while it created): the
+// conductor starts over with the stored cluster at once.
+var ErrSuperseded = errors.New("the cluster's operation was superseded")
+
 // permanent marks an error that retrying cannot fix.
 type permanent struct{ err error }
 

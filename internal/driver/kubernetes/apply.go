@@ -548,7 +548,15 @@ func (d *Driver) createOrUpdate(ctx context.Context, s *driver.Scope, spec *stac
 	if c.CreateTimeout > 0 {
 		req.TimeoutMins = c.CreateTimeout
 	}
-	progress := func(st *model.Stack) {}
+	// A delete that arrives while the stack boots must not wait for it.
+	var checked time.Time
+	stop := func() bool {
+		if time.Since(checked) < time.Second {
+			return false
+		}
+		checked = time.Now()
+		return d.superseded(ctx, c)
+	}
 	if c.StackID != "" {
 		st, err := d.opts.Stacks.Get(ctx, c.StackID)
 		switch {
@@ -558,7 +566,7 @@ func (d *Driver) createOrUpdate(ctx context.Context, s *driver.Scope, spec *stac
 			return nil, err
 		case st.InProgress():
 			// An operation an earlier attempt started: let it end first.
-			if _, err := d.waitStack(ctx, st.UUID, progress); err != nil && ctx.Err() != nil {
+			if _, err := d.waitStack(ctx, st.UUID, stop); err != nil && (ctx.Err() != nil || errors.Is(err, driver.ErrSuperseded)) {
 				return nil, err
 			}
 		}
@@ -577,7 +585,17 @@ func (d *Driver) createOrUpdate(ctx context.Context, s *driver.Scope, spec *stac
 			return nil, fmt.Errorf("update the cluster's stack: %w", err)
 		}
 	}
-	return d.waitStack(ctx, stack.UUID, progress)
+	return d.waitStack(ctx, stack.UUID, stop)
+}
+
+// superseded reports whether the stored cluster has been asked to be
+// deleted since the operation in progress began.
+func (d *Driver) superseded(ctx context.Context, c *model.Cluster) bool {
+	if c.Status == model.DeleteInProgress {
+		return false
+	}
+	cur, err := store.Get[model.Cluster](ctx, d.opts.Store, c.UUID)
+	return err == nil && cur.Status == model.DeleteInProgress
 }
 
 // record fills in the cluster's and nodegroups' Magnum fields.

@@ -139,6 +139,9 @@ func (d *Driver) converge(ctx context.Context, s *driver.Scope, n *netplan.Netwo
 		if nerr == nil && len(notReady) == 0 && len(masters) == 0 {
 			return nil
 		}
+		if d.superseded(ctx, s.Cluster) {
+			return driver.ErrSuperseded
+		}
 		reason := fmt.Sprintf("waiting for nodes to be Ready: %s", strings.Join(notReady, ", "))
 		if nerr != nil {
 			reason = "waiting for the API: " + nerr.Error()

@@ -131,8 +131,9 @@ func (d *Driver) ensureArtifacts(ctx context.Context, version string, progress f
 
 // waitStack waits until the stack's operation in progress ends and
 // returns the stack. A failed operation is an error with the stack's
-// reason.
-func (d *Driver) waitStack(ctx context.Context, id string, progress func(*model.Stack)) (*model.Stack, error) {
+// reason. stop, if set, is asked while it waits: true gives up with
+// driver.ErrSuperseded.
+func (d *Driver) waitStack(ctx context.Context, id string, stop func() bool) (*model.Stack, error) {
 	t := time.NewTicker(d.opts.PollInterval)
 	defer t.Stop()
 	for {
@@ -146,8 +147,8 @@ func (d *Driver) waitStack(ctx context.Context, id string, progress func(*model.
 		case model.StateFailed:
 			return st, fmt.Errorf("stack %s %s failed: %s", st.Name, strings.ToLower(string(st.Action)), st.StatusReason)
 		}
-		if progress != nil {
-			progress(st)
+		if stop != nil && stop() {
+			return nil, driver.ErrSuperseded
 		}
 		select {
 		case <-ctx.Done():

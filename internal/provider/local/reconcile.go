@@ -228,6 +228,9 @@ func (p *Provider) Teardown(ctx context.Context) error {
 // Start is Reconcile for a Slipway process that starts: it runs before the
 // process takes any work, and its report goes to the log.
 func (p *Provider) Start(ctx context.Context, known map[string]bool) error {
+	if err := raiseHostLimits(); err != nil {
+		p.log.Warn("machines share the host's limits, which could not be raised", "error", err)
+	}
 	_, err := p.Reconcile(ctx, known)
 	return err
 }

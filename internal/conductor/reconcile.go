@@ -255,6 +255,11 @@ func (r *Reconciler) remove(ctx context.Context, c *model.Cluster) error {
 // ClusterSecretPrefix is the prefix of every secret a cluster owns.
 func ClusterSecretPrefix(clusterID string) string { return "cluster/" + clusterID + "/" }
 
+// CASecretName names one part ("crt" or "key") of one of a cluster's CAs.
+func CASecretName(clusterID, caType, part string) string {
+	return ClusterSecretPrefix(clusterID) + "ca/" + caType + "." + part
+}
+
 func operationOf(s model.Status) model.Operation {
 	switch {
 	case strings.HasPrefix(string(s), "CREATE"):

@@ -15,17 +15,13 @@ import (
 	v1 "github.com/slipway/slipway/pkg/apis/magnum/v1"
 )
 
-func caSecretName(clusterID, caType, part string) string {
-	return conductor.ClusterSecretPrefix(clusterID) + "ca/" + caType + "." + part
-}
-
 // putCAs stores a cluster's CA certificates and keys as secrets.
 func putCAs(ctx context.Context, tx store.Writer, clusterID string, pems map[string]pki.KeyPairPEM) error {
 	for caType, kp := range pems {
-		if err := tx.PutSecret(ctx, caSecretName(clusterID, caType, "crt"), kp.CertPEM); err != nil {
+		if err := tx.PutSecret(ctx, conductor.CASecretName(clusterID, caType, "crt"), kp.CertPEM); err != nil {
 			return fmt.Errorf("store %s CA certificate: %w", caType, err)
 		}
-		if err := tx.PutSecret(ctx, caSecretName(clusterID, caType, "key"), kp.KeyPEM); err != nil {
+		if err := tx.PutSecret(ctx, conductor.CASecretName(clusterID, caType, "key"), kp.KeyPEM); err != nil {
 			return fmt.Errorf("store %s CA key: %w", caType, err)
 		}
 	}
@@ -34,11 +30,11 @@ func putCAs(ctx context.Context, tx store.Writer, clusterID string, pems map[str
 
 // loadCA loads one CA of a cluster.
 func loadCA(ctx context.Context, r store.Writer, clusterID, caType string) (*pki.CA, error) {
-	certPEM, err := r.GetSecret(ctx, caSecretName(clusterID, caType, "crt"))
+	certPEM, err := r.GetSecret(ctx, conductor.CASecretName(clusterID, caType, "crt"))
 	if err != nil {
 		return nil, fmt.Errorf("load %s CA certificate of cluster %s: %w", caType, clusterID, err)
 	}
-	keyPEM, err := r.GetSecret(ctx, caSecretName(clusterID, caType, "key"))
+	keyPEM, err := r.GetSecret(ctx, conductor.CASecretName(clusterID, caType, "key"))
 	if err != nil {
 		return nil, fmt.Errorf("load %s CA key of cluster %s: %w", caType, clusterID, err)
 	}

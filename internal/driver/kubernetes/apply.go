@@ -1,6 +1,7 @@
 package kubernetes
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -160,14 +161,14 @@ func (d *Driver) Apply(ctx context.Context, s *driver.Scope) error {
 	if err != nil {
 		return driver.Permanent(err)
 	}
-	if err := d.issue(ctx, c, cfg, st, network); err != nil {
-		return err
-	}
-	spec := d.stackSpec(cfg, st, groups)
 	cas, err := loadCAs(ctx, d.opts.Store, c.UUID)
 	if err != nil {
 		return err
 	}
+	if err := d.issue(cas, cfg, st, network); err != nil {
+		return err
+	}
+	spec := d.stackSpec(cfg, st, groups)
 	caPEMs, err := cas.MarshalPEM()
 	if err != nil {
 		return err
@@ -267,10 +268,10 @@ func (d *Driver) planGroups(c *model.Cluster, ngs []*model.NodeGroup, cfg *confi
 			}
 			st.Groups[ng.UUID] = gs
 		}
-		g := &plannedGroup{ng: ng, gs: gs, master: isMaster, flavor: firstOf(ng.FlavorID, cfg.WorkerFlavor)}
+		g := &plannedGroup{ng: ng, gs: gs, master: isMaster, flavor: cmp.Or(ng.FlavorID, cfg.WorkerFlavor)}
 		count := ng.NodeCount
 		if isMaster {
-			g.flavor = firstOf(ng.FlavorID, cfg.MasterFlavor)
+			g.flavor = cmp.Or(ng.FlavorID, cfg.MasterFlavor)
 			if count < 1 {
 				count = cfg.MasterCount
 			}
@@ -335,7 +336,7 @@ func (d *Driver) plan(cfg *config, st *state, groups []*plannedGroup) (*netplan.
 
 // issue makes the cluster's certificates once, and those of every node
 // that has none yet.
-func (d *Driver) issue(ctx context.Context, c *model.Cluster, cfg *config, st *state, n *netplan.Network) error {
+func (d *Driver) issue(cas *pki.ClusterCAs, cfg *config, st *state, n *netplan.Network) error {
 	var masters, workers, newWorkers []pki.PlanNode
 	for _, a := range n.Nodes {
 		pn := pki.PlanNode{Name: a.Name, IP: a.IP.String()}
@@ -352,10 +353,6 @@ func (d *Driver) issue(ctx context.Context, c *model.Cluster, cfg *config, st *s
 	}
 	if st.Certs != nil && len(newWorkers) == 0 {
 		return nil
-	}
-	cas, err := loadCAs(ctx, d.opts.Store, c.UUID)
-	if err != nil {
-		return err
 	}
 	plan := pki.ClusterPlan{
 		ClusterName: st.Prefix, ClusterDomain: cfg.ClusterDomain, ServiceCIDR: cfg.ServiceCIDR,
@@ -603,7 +600,8 @@ func (d *Driver) record(c *model.Cluster, cfg *config, m *artifacts.Manifest, st
 	c.APIAddress = "https://" + netip.AddrPortFrom(netip.MustParseAddr(st.FloatingIP), uint16(cfg.APIPort)).String()
 	c.COEVersion = cfg.KubeTag
 	c.ContainerVersion = strings.TrimPrefix(m.Release.Containerd, "v")
-	c.MasterAddresses, c.NodeAddresses = nil, nil
+	// The cluster's counts and addresses are rolled up from its
+	// nodegroups when the operation completes (model.Cluster.RollUp).
 	out := outputs(stack)
 	for _, g := range groups {
 		var addrs []string
@@ -618,12 +616,6 @@ func (d *Driver) record(c *model.Cluster, cfg *config, m *artifacts.Manifest, st
 			}
 		}
 		g.ng.NodeAddresses = addrs
-		if g.master {
-			c.MasterAddresses = []string{st.FloatingIP}
-			c.MasterCount = len(g.members)
-		} else {
-			c.NodeAddresses = append(c.NodeAddresses, addrs...)
-		}
 		g.ng.StackID = c.StackID
 	}
 }

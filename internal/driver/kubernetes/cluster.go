@@ -288,7 +288,7 @@ func (d *Driver) releaseLoadBalancers(ctx context.Context, s *driver.Scope, cfg 
 		}
 		left := 0
 		for _, x := range stacks {
-			if x.ParentID == "" && !deleted(x) && hasTag(x.Tags, lbTag(s.Cluster.UUID)) {
+			if x.ParentID == "" && !deleted(x) && slices.Contains(x.Tags, lbTag(s.Cluster.UUID)) {
 				left++
 			}
 		}

@@ -1,6 +1,7 @@
 package kubernetes
 
 import (
+	"cmp"
 	"fmt"
 	"net/netip"
 	"regexp"
@@ -176,9 +177,9 @@ func configOf(c *model.Cluster, t *model.ClusterTemplate) (*config, error) {
 		ClusterDomain: ls["dns_cluster_domain"],
 		APIPort:       DefaultAPIPort,
 		Image:         t.ImageID,
-		MasterFlavor:  firstOf(c.MasterFlavorID, t.MasterFlavorID, t.FlavorID),
-		WorkerFlavor:  firstOf(c.FlavorID, t.FlavorID),
-		ExternalNet:   firstOf(t.ExternalNetworkID, "public"),
+		MasterFlavor:  cmp.Or(c.MasterFlavorID, t.MasterFlavorID, t.FlavorID),
+		WorkerFlavor:  cmp.Or(c.FlavorID, t.FlavorID),
+		ExternalNet:   cmp.Or(t.ExternalNetworkID, "public"),
 		FloatingIP:    c.FloatingIPEnabled,
 		MasterLB:      c.MasterLBEnabled,
 		MasterCount:   c.MasterCount,
@@ -187,7 +188,7 @@ func configOf(c *model.Cluster, t *model.ClusterTemplate) (*config, error) {
 	if cfg.KubeTag == "" {
 		cfg.KubeTag = DefaultKubeTag
 	}
-	cfg.PodCIDR = firstOf(ls["pod_cidr"], ls["calico_ipv4pool"], ls["flannel_network_cidr"], netplan.DefaultPodCIDR)
+	cfg.PodCIDR = cmp.Or(ls["pod_cidr"], ls["calico_ipv4pool"], ls["flannel_network_cidr"], netplan.DefaultPodCIDR)
 	if cfg.ServiceCIDR == "" {
 		cfg.ServiceCIDR = netplan.DefaultServiceCIDR
 	}
@@ -215,13 +216,4 @@ func configOf(c *model.Cluster, t *model.ClusterTemplate) (*config, error) {
 		return nil, model.Invalidf("The cluster template has no flavor; set --flavor and --master-flavor.")
 	}
 	return cfg, nil
-}
-
-func firstOf(vals ...string) string {
-	for _, v := range vals {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/slipway/slipway/internal/driver/kubernetes/ccm"
@@ -41,7 +42,7 @@ func (b *lbBackend) find(ctx context.Context, name string) (*model.Stack, error)
 		return nil, err
 	}
 	for _, st := range stacks {
-		if st.ParentID == "" && hasTag(st.Tags, lbTag(b.cluster.UUID)) && !deleted(st) {
+		if st.ParentID == "" && slices.Contains(st.Tags, lbTag(b.cluster.UUID)) && !deleted(st) {
 			return st, nil
 		}
 	}
@@ -52,15 +53,6 @@ func (b *lbBackend) find(ctx context.Context, name string) (*model.Stack, error)
 // stacks for a while.
 func deleted(st *model.Stack) bool {
 	return st.Action == model.ActionDelete && st.Status == model.StateComplete
-}
-
-func hasTag(tags []string, tag string) bool {
-	for _, t := range tags {
-		if t == tag {
-			return true
-		}
-	}
-	return false
 }
 
 // lbTemplate renders the HOT of one load balancer.
@@ -188,7 +180,7 @@ func (d *Driver) deleteLoadBalancerStacks(ctx context.Context, c *model.Cluster)
 	}
 	var errs []error
 	for _, st := range stacks {
-		if st.ParentID != "" || deleted(st) || !hasTag(st.Tags, lbTag(c.UUID)) || !strings.HasPrefix(st.Name, "lb-") {
+		if st.ParentID != "" || deleted(st) || !slices.Contains(st.Tags, lbTag(c.UUID)) || !strings.HasPrefix(st.Name, "lb-") {
 			continue
 		}
 		if err := d.deleteStack(ctx, st); err != nil {

@@ -95,12 +95,11 @@ func saveState(ctx context.Context, st store.Store, clusterID string, s *state) 
 func loadCAs(ctx context.Context, st store.Store, clusterID string) (*pki.ClusterCAs, error) {
 	pems := map[string]pki.KeyPairPEM{}
 	for _, t := range pki.CATypes() {
-		name := conductor.ClusterSecretPrefix(clusterID) + "ca/" + t
-		crt, err := st.GetSecret(ctx, name+".crt")
+		crt, err := st.GetSecret(ctx, conductor.CASecretName(clusterID, t, "crt"))
 		if err != nil {
 			return nil, fmt.Errorf("load the %s CA of cluster %s: %w", t, clusterID, err)
 		}
-		key, err := st.GetSecret(ctx, name+".key")
+		key, err := st.GetSecret(ctx, conductor.CASecretName(clusterID, t, "key"))
 		if err != nil {
 			return nil, fmt.Errorf("load the %s CA of cluster %s: %w", t, clusterID, err)
 		}

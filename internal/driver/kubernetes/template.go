@@ -104,7 +104,9 @@ func (s *stackSpec) render() (string, map[string]string, map[string]string, erro
 	}
 	values["pod_routes"] = string(routes)
 
-	rule := func(proto string, min, max int, prefix string) map[string]any {
+	// rule admits proto (all when "") on ports min–max (all when 0) from
+	// prefix, a CIDR or a get_param of one.
+	rule := func(proto string, min, max int, prefix any) map[string]any {
 		r := map[string]any{"direction": "ingress", "remote_ip_prefix": prefix}
 		if proto != "" {
 			r["protocol"] = proto
@@ -114,22 +116,12 @@ func (s *stackSpec) render() (string, map[string]string, map[string]string, erro
 		}
 		return r
 	}
-	cluster := []any{
-		rule("", 0, 0, "{fixed}"), rule("", 0, 0, "{pods}"),
-	}
-	fill := func(rules []any) []any {
-		out := make([]any, 0, len(rules))
-		for _, r := range rules {
-			m := r.(map[string]any)
-			switch m["remote_ip_prefix"] {
-			case "{fixed}":
-				m["remote_ip_prefix"] = map[string]any{"get_param": "fixed_cidr"}
-			case "{pods}":
-				m["remote_ip_prefix"] = map[string]any{"get_param": "pod_cidr"}
-			}
-			out = append(out, m)
+	// Everything from the cluster's own nodes and pods.
+	cluster := func() []any {
+		return []any{
+			rule("", 0, 0, map[string]any{"get_param": "fixed_cidr"}),
+			rule("", 0, 0, map[string]any{"get_param": "pod_cidr"}),
 		}
-		return out
 	}
 	resources := map[string]any{
 		"network": map[string]any{
@@ -170,7 +162,7 @@ func (s *stackSpec) render() (string, map[string]string, map[string]string, erro
 			"type": "OS::Neutron::SecurityGroup",
 			"properties": map[string]any{
 				"description": "Kubernetes masters: the API from anywhere, everything from the cluster",
-				"rules": append(fill(cluster),
+				"rules": append(cluster(),
 					rule("tcp", s.APIPort, s.APIPort, "0.0.0.0/0"),
 					rule("icmp", 0, 0, "0.0.0.0/0")),
 			},
@@ -179,7 +171,7 @@ func (s *stackSpec) render() (string, map[string]string, map[string]string, erro
 			"type": "OS::Neutron::SecurityGroup",
 			"properties": map[string]any{
 				"description": "Kubernetes workers: NodePorts from anywhere, everything from the cluster",
-				"rules": append(fill([]any{rule("", 0, 0, "{fixed}"), rule("", 0, 0, "{pods}")}),
+				"rules": append(cluster(),
 					rule("tcp", 30000, 32767, "0.0.0.0/0"),
 					rule("icmp", 0, 0, "0.0.0.0/0")),
 			},

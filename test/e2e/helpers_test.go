@@ -3,6 +3,7 @@ package e2e
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -353,7 +354,10 @@ func (h *host) run(prog string, args ...string) (stdout, stderr string, err erro
 	ctx, cancel := context.WithTimeout(h.t.Context(), 3*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, prog, args...)
-	cmd.Env = append(os.Environ(), "OS_CLIENT_CONFIG_FILE="+filepath.Join(h.dir, "clouds.yaml"), "OS_CLOUD=slipway")
+	// `coe cluster config` reads $SHELL to choose how to print its export
+	// line and fails without it, which it is under some CI runners.
+	cmd.Env = append(os.Environ(), "SHELL="+cmp.Or(os.Getenv("SHELL"), "/bin/sh"),
+		"OS_CLIENT_CONFIG_FILE="+filepath.Join(h.dir, "clouds.yaml"), "OS_CLOUD=slipway")
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err = cmd.Run()

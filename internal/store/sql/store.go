@@ -20,6 +20,14 @@ type Store struct {
 	writer
 	db    *stdsql.DB
 	stmts *stmtCache
+	// writeGate, on SQLite, lets one of this process's transactions run at
+	// a time. SQLite has a single writer, and its busy handler is not fair:
+	// under load a writer that polls for the lock can lose it to newer ones
+	// until its busy timeout runs out and it fails with SQLITE_BUSY. Queued
+	// on the gate instead, writers take turns in order, and the busy
+	// timeout is left for other processes on the same file. Nil on
+	// PostgreSQL, whose writers lock rows, not the database.
+	writeGate chan struct{}
 }
 
 var _ store.Store = (*Store)(nil)
@@ -47,6 +55,9 @@ func Open(ctx context.Context, dsn string, box *secrets.Box) (*Store, error) {
 		return nil, fmt.Errorf("open %s database: %w", d.name, err)
 	}
 	s := &Store{db: db, stmts: newStmtCache(db)}
+	if d == sqlite {
+		s.writeGate = make(chan struct{}, 1)
+	}
 	s.writer = writer{q: dbQuerier{s.stmts}, d: d, box: box, s: s}
 	// Prepared now, transactions find it in the cache.
 	if _, err := s.stmts.get(ctx, d.rebind(bumpGeneration)); err != nil {
@@ -94,7 +105,8 @@ func (s *Store) Dialect() string { return s.d.name }
 // must use the Writer it is given, not s. When fn returns an error or
 // panics, the transaction rolls back and InTx returns that error or panics
 // again. On SQLite the transaction holds the database's write lock from its
-// start, so keep it short.
+// start, so keep it short; a write through s inside fn would wait for the
+// very transaction it is part of.
 func (s *Store) InTx(ctx context.Context, fn func(tx store.Writer) error) error {
 	return s.inTx(ctx, func(w *writer) error { return fn(w) })
 }
@@ -103,6 +115,14 @@ func (s *Store) InTx(ctx context.Context, fn func(tx store.Writer) error) error 
 // of the kinds fn wrote just before it commits, in kind order so that
 // concurrent transactions take the rows' locks in one order.
 func (s *Store) inTx(ctx context.Context, fn func(tx *writer) error) error {
+	if s.writeGate != nil {
+		select {
+		case s.writeGate <- struct{}{}:
+			defer func() { <-s.writeGate }()
+		case <-ctx.Done():
+			return fmt.Errorf("begin transaction: waiting for this process's other writers: %w", ctx.Err())
+		}
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)

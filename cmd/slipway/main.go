@@ -81,7 +81,7 @@ func kubernetesDriver(deps server.DriverDeps) (driver.Driver, error) {
 		return nil, err
 	}
 	return kubernetes.New(kubernetes.Options{
-		Store: deps.Store, Stacks: deps.Stacks, Artifacts: cache, Images: deps.Images,
+		Store: deps.Store, Stacks: deps.Stacks, Servers: deps.Servers, Artifacts: cache, Images: deps.Images,
 		RegistryURL: deps.MachineURL, RestrictOOMScoreAdj: !kubernetes.HasCapSysResource(),
 		TemplateDir: filepath.Join(deps.DataDir, "templates", "kubernetes"),
 		Log:         deps.Log,

@@ -63,6 +63,8 @@ type DriverFactory func(deps DriverDeps) (driver.Driver, error)
 type DriverDeps struct {
 	Store  store.Store
 	Stacks *engine.Service
+	// Servers reports the provider's servers as they are now.
+	Servers provider.Servers
 	// DataDir is the process's data directory.
 	DataDir string
 	// CacheDir is the host's artifacts cache.
@@ -188,7 +190,7 @@ func Start(ctx context.Context, cfg Config, comps Components, log *slog.Logger) 
 		}
 		run.closers = append(run.closers, images.Close)
 	}
-	drivers, err := buildDrivers(comps, DriverDeps{Store: st, Stacks: eng, DataDir: cfg.DataDir, CacheDir: cfg.CacheDir,
+	drivers, err := buildDrivers(comps, DriverDeps{Store: st, Stacks: eng, Servers: servers(prov), DataDir: cfg.DataDir, CacheDir: cfg.CacheDir,
 		Images: publisherOf(images), MachineURL: machineURL, Log: log})
 	if err != nil {
 		return fail(err)

@@ -549,10 +549,22 @@ func TestKubernetesCluster(t *testing.T) {
 		h.openstack("coe", "cluster", "config", "c1", "--dir", filepath.Dir(k.config))
 		// The master registers too, tainted so that it runs no workload.
 		nodes := k.awaitNodes([]string{prefix + "-master-0", prefix + "-node-0", prefix + "-node-1"}, time.Minute)
+		servers := h.clusterServers(stackID)
 		var ips []string
 		for _, n := range nodes {
 			if v := n.Status.NodeInfo.KubeletVersion; v != kubeVersion {
 				t.Errorf("node %s runs %s, want %s", n.Name, v, kubeVersion)
+			}
+			// The cloud controller has initialized every node from its
+			// server.
+			if want := "slipway:///" + servers[n.Name]; n.Spec.ProviderID != want || servers[n.Name] == "" {
+				t.Errorf("node %s has provider id %q, want %q (its server)", n.Name, n.Spec.ProviderID, want)
+			}
+			if got := n.Labels[corev1.LabelInstanceTypeStable]; got != "m1.small" {
+				t.Errorf("node %s has instance type %q, want its flavor m1.small", n.Name, got)
+			}
+			if slices.ContainsFunc(n.Spec.Taints, func(t corev1.Taint) bool { return strings.Contains(t.Key, "uninitialized") }) {
+				t.Errorf("node %s is still uninitialized: %v", n.Name, n.Spec.Taints)
 			}
 			if n.Name == prefix+"-master-0" {
 				if !slices.ContainsFunc(n.Spec.Taints, func(t corev1.Taint) bool {

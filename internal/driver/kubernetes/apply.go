@@ -87,8 +87,8 @@ func (d *Driver) Apply(ctx context.Context, s *driver.Scope) error {
 	if err != nil {
 		return driver.Permanent(err)
 	}
-	if d.opts.RegistryURL == "" {
-		return driver.Permanent(errors.New("this conductor has no address its machines reach it at (is the local provider running?): nodes could not pull images or signal"))
+	if d.opts.RegistryURL == "" || d.opts.Servers == nil {
+		return driver.Permanent(errors.New("this conductor runs no infrastructure provider, or has no address its machines reach it at (is the local provider running?): nodes could not pull images, signal or be initialized"))
 	}
 	if !cfg.FloatingIP {
 		return driver.Permanent(model.Invalidf("floating_ip_enabled must be true: Slipway reaches the cluster's API through its floating IP."))
@@ -222,6 +222,11 @@ func (d *Driver) Apply(ctx context.Context, s *driver.Scope) error {
 		return err
 	}
 	stage("addons")
+	// The cloud controller initializes the nodes, which register tainted
+	// until it has.
+	if err := d.startCloudController(c, cfg, st, stack, kc); err != nil {
+		return err
+	}
 	if err := d.converge(ctx, s, network, kc); err != nil {
 		return err
 	}
@@ -230,7 +235,7 @@ func (d *Driver) Apply(ctx context.Context, s *driver.Scope) error {
 		return err
 	}
 	stage("ready")
-	return d.startCloudController(c, cfg, st, stack, kc)
+	return nil
 }
 
 func workerCount(groups []*plannedGroup) int {

@@ -15,6 +15,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	cloudproviderapi "k8s.io/cloud-provider/api"
 
 	"github.com/slipway/slipway/internal/artifacts"
 	"github.com/slipway/slipway/internal/driver"
@@ -132,8 +133,9 @@ func (d *Driver) converge(ctx context.Context, s *driver.Scope, n *netplan.Netwo
 		nodes, nerr := kc.Nodes(ctx)
 		notReady := notReadyNodes(want, nodes)
 		if nerr == nil && len(notReady) == 0 {
-			// Ready, and schedulable: the controller-manager has lifted
-			// the not-ready taint a node registers with.
+			// Ready, and schedulable: the cloud controller has
+			// initialized the node and the not-ready taint it registers
+			// with is lifted.
 			notReady = taintedNodes(ctx, kc, want)
 		}
 		if nerr == nil && len(notReady) == 0 && len(masters) == 0 {
@@ -324,7 +326,9 @@ func (d *Driver) deleteLoadBalancerServices(ctx context.Context, s *driver.Scope
 }
 
 // startCloudController runs the cluster's cloud controller in this
-// process, if it does not run yet.
+// process, if it does not run yet. Nodes stay tainted uninitialized until
+// it has given them their servers' identities, so it starts as soon as the
+// cluster's stack is complete.
 func (d *Driver) startCloudController(c *model.Cluster, cfg *config, st *state, stack *model.Stack, kc *kube.Client) error {
 	if d.ccm.Running(c.UUID) {
 		return nil
@@ -334,8 +338,13 @@ func (d *Driver) startCloudController(c *model.Cluster, cfg *config, st *state, 
 		return fmt.Errorf("stack %s has no subnet output", stack.Name)
 	}
 	b := &lbBackend{d: d, cluster: c, subnet: subnet, extNet: cfg.ExternalNet}
+	fixed, err := netip.ParsePrefix(cfg.FixedCIDR)
+	if err != nil {
+		return fmt.Errorf("fixed network %q: %w", cfg.FixedCIDR, err)
+	}
+	servers := &nodeServers{d: d, stackID: stack.UUID, fixed: fixed.Masked()}
 	if err := d.ccm.Start(c.UUID, ccm.Config{ClusterID: c.UUID, ClusterName: st.Prefix,
-		Client: kc.Interface(), Backend: b, Log: d.log.With("cluster", c.UUID)}); err != nil {
+		Client: kc.Interface(), Backend: b, Instances: servers, Log: d.log.With("cluster", c.UUID)}); err != nil {
 		return fmt.Errorf("start the cloud controller: %w", err)
 	}
 	return nil
@@ -412,11 +421,12 @@ func labelMaster(ctx context.Context, kc *kube.Client, name string) error {
 }
 
 // taintedNodes names the wanted nodes that still carry the
-// node.kubernetes.io/not-ready taint (or cannot be read). A node whose
-// Ready condition is True loses the taint here: the controller-manager's
-// node lifecycle controller would lift it too, but only once it has
-// started, seconds after the nodes are Ready; it puts the taint back if a
-// node stops being Ready.
+// node.kubernetes.io/not-ready taint or the cloud controller's
+// node.cloudprovider.kubernetes.io/uninitialized one (or cannot be read).
+// A node whose Ready condition is True loses the not-ready taint here: the
+// controller-manager's node lifecycle controller would lift it too, but
+// only once it has started, seconds after the nodes are Ready; it puts the
+// taint back if a node stops being Ready.
 func taintedNodes(ctx context.Context, kc *kube.Client, want map[string]bool) []string {
 	list, err := kc.Interface().CoreV1().Nodes().List(ctx, metav1.ListOptions{})
 	if err != nil {
@@ -425,7 +435,14 @@ func taintedNodes(ctx context.Context, kc *kube.Client, want map[string]bool) []
 	var out []string
 	for i := range list.Items {
 		n := &list.Items[i]
-		if !want[n.Name] || !slices.ContainsFunc(n.Spec.Taints, isNotReadyTaint) {
+		if !want[n.Name] {
+			continue
+		}
+		if slices.ContainsFunc(n.Spec.Taints, isUninitializedTaint) {
+			out = append(out, n.Name+" (not initialized by the cloud controller yet)")
+			continue
+		}
+		if !slices.ContainsFunc(n.Spec.Taints, isNotReadyTaint) {
 			continue
 		}
 		if nodeReady(n) {
@@ -438,6 +455,10 @@ func taintedNodes(ctx context.Context, kc *kube.Client, want map[string]bool) []
 	}
 	sort.Strings(out)
 	return out
+}
+
+func isUninitializedTaint(t corev1.Taint) bool {
+	return t.Key == cloudproviderapi.TaintExternalCloudProvider
 }
 
 func isNotReadyTaint(t corev1.Taint) bool { return t.Key == corev1.TaintNodeNotReady }

@@ -19,6 +19,7 @@ import (
 	"github.com/slipway/slipway/internal/driver/kubernetes/ccm"
 	"github.com/slipway/slipway/internal/model"
 	"github.com/slipway/slipway/internal/orchestration/engine"
+	"github.com/slipway/slipway/internal/provider"
 	"github.com/slipway/slipway/internal/store"
 )
 
@@ -29,12 +30,17 @@ type Stacks interface {
 	Update(ctx context.Context, stackID string, req engine.StackRequest) (*model.Stack, error)
 	Get(ctx context.Context, stackID string) (*model.Stack, error)
 	Delete(ctx context.Context, stackID string) error
+	ResourceTree(ctx context.Context, stackID string, depth int) ([]engine.NestedResource, error)
 }
 
 // Options are the driver's dependencies.
 type Options struct {
 	Store  store.Store
 	Stacks Stacks
+	// Servers reports the provider's servers as they are now, for the
+	// cloud controller's node controllers. Without it (a process that runs
+	// no provider) clusters are not made.
+	Servers provider.Servers
 	// Artifacts is the host's artifacts cache: the binaries every machine
 	// runs, built on demand.
 	Artifacts *artifacts.Cache

@@ -521,6 +521,9 @@ func (r *renderer) worker(b *node.Bootstrap) error {
 			"--kubeconfig=/etc/kubernetes/kubelet.kubeconfig",
 			"--hostname-override=" + in.NodeName,
 			"--node-ip=" + in.NodeIP,
+			// The cluster's cloud controller, beside it in Slipway,
+			// initializes the node: provider id, instance type, addresses.
+			"--cloud-provider=external",
 			"--v=1",
 		},
 		After:     []string{SvcContainerd},

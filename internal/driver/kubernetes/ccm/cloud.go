@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 
-	v1 "k8s.io/api/core/v1"
 	cloudprovider "k8s.io/cloud-provider"
 )
 
@@ -46,13 +45,13 @@ type Port struct {
 	NodePort int32
 }
 
-// Instances reports on the machines behind a cluster's nodes, by node
-// name (which is the server name).
+// Instances finds the servers behind a cluster's nodes, by node name
+// (which is the server's name).
 type Instances interface {
-	// Exists reports whether the machine behind the node still exists.
-	Exists(ctx context.Context, nodeName string) (bool, error)
-	// Addresses returns the machine's addresses.
-	Addresses(ctx context.Context, nodeName string) ([]v1.NodeAddress, error)
+	// Instance returns the server behind the node named nodeName; exists
+	// is false when the cluster has no such server (any more). An error
+	// means the answer is unknown, and nothing is done about the node.
+	Instance(ctx context.Context, nodeName string) (inst Instance, exists bool, err error)
 }
 
 // Cloud is Slipway's cloudprovider.Interface for one cluster. Build it with
@@ -95,7 +94,7 @@ func (c *Cloud) InstancesV2() (cloudprovider.InstancesV2, bool) {
 	if c.instances == nil {
 		return nil, false
 	}
-	return &instancesV2{clusterID: c.clusterID, instances: c.instances}, true
+	return &instancesV2{instances: c.instances}, true
 }
 
 // Zones is not supported: a Slipway cluster lives on one host.

@@ -10,23 +10,18 @@ import (
 	cloudprovider "k8s.io/cloud-provider"
 )
 
-type fakeInstances map[string][]v1.NodeAddress
+// fakeInstances are servers by node name; the node "broken" cannot be
+// looked up.
+type fakeInstances map[string]Instance
 
 var errProvider = errors.New("provider unreachable")
 
-func (f fakeInstances) Exists(_ context.Context, nodeName string) (bool, error) {
+func (f fakeInstances) Instance(_ context.Context, nodeName string) (Instance, bool, error) {
 	if nodeName == "broken" {
-		return false, errProvider
+		return Instance{}, false, errProvider
 	}
-	_, ok := f[nodeName]
-	return ok, nil
-}
-
-func (f fakeInstances) Addresses(_ context.Context, nodeName string) ([]v1.NodeAddress, error) {
-	if nodeName == "broken" {
-		return nil, errProvider
-	}
-	return f[nodeName], nil
+	inst, ok := f[nodeName]
+	return inst, ok, nil
 }
 
 func TestCloudCapabilities(t *testing.T) {
@@ -60,7 +55,11 @@ func TestCloudCapabilities(t *testing.T) {
 func TestInstancesV2(t *testing.T) {
 	t.Parallel()
 	addrs := []v1.NodeAddress{{Type: v1.NodeInternalIP, Address: "10.0.0.11"}, {Type: v1.NodeHostName, Address: "worker-0"}}
-	i, ok := NewCloud(testClusterID, newFakeBackend(), fakeInstances{"worker-0": addrs}, nil).InstancesV2()
+	servers := fakeInstances{
+		"worker-0": {ID: "3f1c", Type: "m1.small", Addresses: addrs},
+		"worker-1": {ID: "77aa", Type: "m1.small", Shutdown: true},
+	}
+	i, ok := NewCloud(testClusterID, newFakeBackend(), servers, nil).InstancesV2()
 	if !ok {
 		t.Fatal("InstancesV2 not supported with an Instances")
 	}
@@ -77,20 +76,22 @@ func TestInstancesV2(t *testing.T) {
 		t.Errorf("InstanceExists(broken) error = %v, want the provider's", err)
 	}
 	if down, err := i.InstanceShutdown(ctx, worker); err != nil || down {
-		t.Errorf("InstanceShutdown = %v, %v; want false", down, err)
+		t.Errorf("InstanceShutdown(worker-0) = %v, %v; want false", down, err)
+	}
+	if down, err := i.InstanceShutdown(ctx, node("worker-1", "")); err != nil || !down {
+		t.Errorf("InstanceShutdown(worker-1) = %v, %v; want true for a stopped server", down, err)
 	}
 
 	meta, err := i.InstanceMetadata(ctx, worker)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := &cloudprovider.InstanceMetadata{ProviderID: "slipway://" + testClusterID + "/worker-0", NodeAddresses: addrs}
+	want := &cloudprovider.InstanceMetadata{ProviderID: "slipway:///3f1c", InstanceType: "m1.small", NodeAddresses: addrs}
 	if diff := cmp.Diff(want, meta); diff != "" {
 		t.Errorf("InstanceMetadata (-want +got):\n%s", diff)
 	}
-	worker.Spec.ProviderID = "slipway://elsewhere/worker-0"
-	if meta, err := i.InstanceMetadata(ctx, worker); err != nil || meta.ProviderID != worker.Spec.ProviderID {
-		t.Errorf("InstanceMetadata of a node with a provider id = %+v, %v; want it kept", meta, err)
+	if _, err := i.InstanceMetadata(ctx, node("gone", "")); !errors.Is(err, cloudprovider.InstanceNotFound) {
+		t.Errorf("InstanceMetadata(gone) error = %v, want InstanceNotFound", err)
 	}
 	if _, err := i.InstanceMetadata(ctx, node("broken", "")); !errors.Is(err, errProvider) {
 		t.Errorf("InstanceMetadata(broken) error = %v, want the provider's", err)

@@ -5,9 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
+	"time"
 
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
+	nodecontroller "k8s.io/cloud-provider/controllers/node"
+	nodelifecycle "k8s.io/cloud-provider/controllers/nodelifecycle"
 	servicecontroller "k8s.io/cloud-provider/controllers/service"
 	"k8s.io/component-base/featuregate"
 	controllersmetrics "k8s.io/component-base/metrics/prometheus/controllers"
@@ -23,6 +27,16 @@ var ErrInvalidConfig = errors.New("invalid cloud controller config")
 // stack, so a small number keeps the provider calm.
 const serviceWorkers = 2
 
+// nodeStatusPeriod is how often the node controller rewrites every
+// initialized node's addresses from its server, and nodeMonitorPeriod how
+// often the lifecycle controller looks for NotReady nodes whose server is
+// gone or stopped (upstream's defaults are 5 minutes and 5 seconds). A
+// node is initialized as soon as it registers, whatever the periods.
+const (
+	nodeStatusPeriod  = time.Minute
+	nodeMonitorPeriod = 5 * time.Second
+)
+
 // Config is what Run needs for one cluster.
 type Config struct {
 	// ClusterID is the cluster's uuid; load balancer names start with it.
@@ -36,7 +50,9 @@ type Config struct {
 	Client kubernetes.Interface
 	// Backend makes the cluster's load balancers. Required.
 	Backend Backend
-	// Instances reports on nodes' machines. Optional.
+	// Instances finds the servers behind nodes. Optional: without it only
+	// the service controller runs, and kubelets must not be started with
+	// --cloud-provider=external, whose nodes would wait for it forever.
 	Instances Instances
 	// Log receives this package's records, with a cluster attribute.
 	// Optional. The upstream controller logs through klog: see RouteKlog.
@@ -60,15 +76,23 @@ func (c Config) validate() error {
 	return nil
 }
 
-// Run is the cloud controller of one cluster: it runs the upstream service
-// controller, which gives every Service of type LoadBalancer a load
-// balancer from cfg.Backend, writes its address to the Service's
-// status.loadBalancer.ingress, points it at the nodes as they come and go,
-// and deletes it when the Service is deleted or changes type (holding the
-// Service with the finalizer service.kubernetes.io/load-balancer-cleanup
-// until then).
+// Run is the cloud controller of one cluster. It runs the upstream
+// controllers of k8s.io/cloud-provider over the cluster's informers:
 //
-// Run blocks until ctx is cancelled, then stops the controller and its
+//   - the service controller gives every Service of type LoadBalancer a
+//     load balancer from cfg.Backend, writes its address to the Service's
+//     status.loadBalancer.ingress, points it at the nodes as they come and
+//     go, and deletes it when the Service is deleted or changes type
+//     (holding the Service with the finalizer
+//     service.kubernetes.io/load-balancer-cleanup until then);
+//   - with cfg.Instances, the node controller initializes each node that
+//     registers with the node.cloudprovider.kubernetes.io/uninitialized
+//     taint (kubelet's --cloud-provider=external): it sets spec.providerID,
+//     the instance-type label and the addresses from the node's server, then
+//     lifts the taint; and the node lifecycle controller deletes a NotReady
+//     node whose server is gone, and taints one whose server is stopped.
+//
+// Run blocks until ctx is cancelled, then stops the controllers and their
 // informers and returns nil. When Run has returned, no Backend call is
 // running and none will start. It returns an error only when it cannot
 // start.
@@ -98,17 +122,34 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("start cloud controller of cluster %s: %w", cfg.ClusterID, err)
 	}
+	metrics := controllersmetrics.NewControllerManagerMetrics("slipway-cloud-controller")
+	var runners []func()
+	if cfg.Instances != nil {
+		nodes, err := nodecontroller.NewCloudNodeController(factory.Core().V1().Nodes(), cfg.Client, cloud,
+			nodeStatusPeriod, 1, 1)
+		if err != nil {
+			return fmt.Errorf("start the node controller of cluster %s: %w", cfg.ClusterID, err)
+		}
+		lifecycle, err := nodelifecycle.NewCloudNodeLifecycleController(factory.Core().V1().Nodes(), cfg.Client, cloud,
+			nodeMonitorPeriod, 1)
+		if err != nil {
+			return fmt.Errorf("start the node lifecycle controller of cluster %s: %w", cfg.ClusterID, err)
+		}
+		runners = append(runners,
+			func() { nodes.RunWithContext(ctx, metrics) },
+			func() { lifecycle.Run(ctx, metrics) })
+	}
+	runners = append(runners, func() { ctrl.Run(ctx, serviceWorkers, metrics) })
 	// New asked the factory for its informers; Start runs them.
 	factory.Start(ctx.Done())
 
-	log.Info("cloud controller started")
-	stopped := make(chan struct{})
-	go func() {
-		defer close(stopped)
-		ctrl.Run(ctx, serviceWorkers, controllersmetrics.NewControllerManagerMetrics("slipway-cloud-controller"))
-	}()
+	log.Info("cloud controller started", "nodes", cfg.Instances != nil)
+	var wg sync.WaitGroup
+	for _, run := range runners {
+		wg.Go(run)
+	}
 	<-ctx.Done()
-	<-stopped
+	wg.Wait()
 	// The controller's workers may still be finishing a sync: fence the
 	// Backend so that nothing reaches the provider after Run returns.
 	cloud.lb.stop()

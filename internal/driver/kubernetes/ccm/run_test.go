@@ -5,13 +5,17 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	v1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/fake"
+	cloudproviderapi "k8s.io/cloud-provider/api"
 	servicehelper "k8s.io/cloud-provider/service/helpers"
 )
 
@@ -224,4 +228,79 @@ func TestRunRejectsInvalidConfig(t *testing.T) {
 			}
 		})
 	}
+}
+
+// lockedInstances are fakeInstances a test may change while Run reads
+// them.
+type lockedInstances struct {
+	mu sync.Mutex
+	m  fakeInstances
+}
+
+func (l *lockedInstances) Instance(ctx context.Context, nodeName string) (Instance, bool, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.m.Instance(ctx, nodeName)
+}
+
+func TestNodesFollowTheirServers(t *testing.T) {
+	t.Parallel()
+	uninitialized := node("worker-0", "10.0.0.11")
+	uninitialized.Spec.Taints = []v1.Taint{
+		{Key: cloudproviderapi.TaintExternalCloudProvider, Value: "true", Effect: v1.TaintEffectNoSchedule},
+		{Key: "team", Value: "blue", Effect: v1.TaintEffectNoSchedule},
+	}
+	lost := node("worker-1", "10.0.0.12")
+	lost.Status.Conditions = []v1.NodeCondition{{Type: v1.NodeReady, Status: v1.ConditionUnknown}}
+	client := fake.NewClientset(uninitialized, lost)
+	// The kubelet reported its InternalIP and Hostname; the server also
+	// has a floating IP.
+	addrs := []v1.NodeAddress{{Type: v1.NodeInternalIP, Address: "10.0.0.11"}, {Type: v1.NodeExternalIP, Address: "172.24.4.7"},
+		{Type: v1.NodeHostName, Address: "worker-0"}}
+	servers := &lockedInstances{m: fakeInstances{
+		"worker-0": {ID: "3f1c", Type: "m1.small", Addresses: addrs},
+		"worker-1": {ID: "77aa", Type: "m1.small"},
+	}}
+	startRun(t, Config{ClusterID: testClusterID, Client: client, Backend: newFakeBackend(), Instances: servers})
+
+	// A node that registers uninitialized gets its server's identity and
+	// loses the taint, and only that taint.
+	eventually(t, "worker-0 is initialized", func() bool {
+		n := getNode(t, client, "worker-0")
+		return n.Spec.ProviderID != "" && len(n.Spec.Taints) == 1 && len(n.Status.Addresses) == 3
+	})
+	n := getNode(t, client, "worker-0")
+	if n.Spec.ProviderID != "slipway:///3f1c" {
+		t.Errorf("providerID = %q, want slipway:///3f1c", n.Spec.ProviderID)
+	}
+	if got := n.Labels[v1.LabelInstanceTypeStable]; got != "m1.small" {
+		t.Errorf("label %s = %q, want the flavor m1.small", v1.LabelInstanceTypeStable, got)
+	}
+	if n.Spec.Taints[0].Key != "team" {
+		t.Errorf("taints = %v, want only the node's own", n.Spec.Taints)
+	}
+	byType := cmpopts.SortSlices(func(a, b v1.NodeAddress) bool { return a.Type < b.Type })
+	if diff := cmp.Diff(addrs, n.Status.Addresses, byType); diff != "" {
+		t.Errorf("addresses (-want +got):\n%s", diff)
+	}
+
+	// A NotReady node whose server is deleted goes; a Ready one whose
+	// server answers stays.
+	servers.mu.Lock()
+	delete(servers.m, "worker-1")
+	servers.mu.Unlock()
+	eventually(t, "worker-1, whose server is gone, is deleted", func() bool {
+		_, err := client.CoreV1().Nodes().Get(t.Context(), "worker-1", metav1.GetOptions{})
+		return apierrors.IsNotFound(err)
+	})
+	getNode(t, client, "worker-0")
+}
+
+func getNode(t *testing.T, client kubernetes.Interface, name string) *v1.Node {
+	t.Helper()
+	n, err := client.CoreV1().Nodes().Get(t.Context(), name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("get node %s: %v", name, err)
+	}
+	return n
 }

@@ -6,6 +6,8 @@
 //     driver reports only once every node is Ready;
 //   - first pod: from the same create call to a busybox pod Running, the
 //     pod created as soon as the cluster is complete;
+//   - DNS: from the same create call to the kube-dns Service having a ready
+//     CoreDNS endpoint;
 //   - resize +1: from the resize call to UPDATE_COMPLETE (the new node
 //     Ready);
 //   - delete: from the delete call to the cluster being gone;
@@ -43,6 +45,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
@@ -80,10 +83,10 @@ func main() {
 
 // result is one run's figures.
 type result struct {
-	create, firstPod, resize, delete time.Duration
-	controlPlane                     mem
-	workers                          []mem
-	total                            mem
+	create, firstPod, dns, resize, delete time.Duration
+	controlPlane                          mem
+	workers                               []mem
+	total                                 mem
 }
 
 // mem is memory in MiB.
@@ -127,8 +130,8 @@ func run(ctx context.Context, o options, out io.Writer) error {
 			return fmt.Errorf("run %d: %w", i+1, err)
 		}
 		results = append(results, r)
-		fmt.Fprintf(out, "run %d: create %s, first pod %s, resize +1 %s, delete %s; PSS control plane %.0f MiB, workers %s MiB, total %.0f MiB (RSS %.0f)\n",
-			i+1, measure.Ms(r.create), measure.Ms(r.firstPod), measure.Ms(r.resize), measure.Ms(r.delete),
+		fmt.Fprintf(out, "run %d: create %s, first pod %s, DNS %s, resize +1 %s, delete %s; PSS control plane %.0f MiB, workers %s MiB, total %.0f MiB (RSS %.0f)\n",
+			i+1, measure.Ms(r.create), measure.Ms(r.firstPod), measure.Ms(r.dns), measure.Ms(r.resize), measure.Ms(r.delete),
 			r.controlPlane.pss, workersPSS(r.workers), r.total.pss, r.total.rss)
 	}
 	pick := func(f func(result) time.Duration) []time.Duration {
@@ -140,6 +143,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "create to CREATE_COMPLETE (all nodes Ready): %s\n", measure.Summary(pick(func(r result) time.Duration { return r.create })))
 	fmt.Fprintf(out, "create to first pod Running:                 %s\n", measure.Summary(pick(func(r result) time.Duration { return r.firstPod })))
+	fmt.Fprintf(out, "create to cluster DNS serving:               %s\n", measure.Summary(pick(func(r result) time.Duration { return r.dns })))
 	fmt.Fprintf(out, "resize +1 to UPDATE_COMPLETE (node Ready):   %s\n", measure.Summary(pick(func(r result) time.Duration { return r.resize })))
 	fmt.Fprintf(out, "delete to gone:                              %s\n", measure.Summary(pick(func(r result) time.Duration { return r.delete })))
 	var cp, total []float64
@@ -203,6 +207,26 @@ func once(ctx context.Context, o options, c *client.Client, srv *server, dir, na
 	if err != nil {
 		return r, err
 	}
+	// Cluster DNS is watched from CREATE_COMPLETE on, beside the pod.
+	dnsAt := make(chan time.Duration, 1)
+	go func() {
+		for {
+			l, err := kc.DiscoveryV1().EndpointSlices("kube-system").List(ctx, metav1.ListOptions{
+				LabelSelector: discoveryv1.LabelServiceName + "=kube-dns"})
+			if err == nil && slices.ContainsFunc(l.Items, func(s discoveryv1.EndpointSlice) bool {
+				return slices.ContainsFunc(s.Endpoints, func(e discoveryv1.Endpoint) bool {
+					return e.Conditions.Ready != nil && *e.Conditions.Ready
+				})
+			}) {
+				dnsAt <- time.Since(t0)
+				return
+			}
+			if sleep(ctx, 50*time.Millisecond) != nil {
+				dnsAt <- 0
+				return
+			}
+		}
+	}()
 	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "first"}, Spec: corev1.PodSpec{
 		Containers: []corev1.Container{{Name: "sleep", Image: "busybox:1.35.0", Command: []string{"sleep", "3600"}}}}}
 	if _, err := kc.CoreV1().Pods("default").Create(ctx, pod, metav1.CreateOptions{}); err != nil {
@@ -218,6 +242,9 @@ func once(ctx context.Context, o options, c *client.Client, srv *server, dir, na
 		}
 	}
 	r.firstPod = time.Since(t0)
+	if r.dns = <-dnsAt; r.dns == 0 {
+		return r, ctx.Err()
+	}
 
 	if err := sleep(ctx, o.settle); err != nil {
 		return r, err

@@ -146,7 +146,7 @@ func TestIssueClusterCertificates(t *testing.T) {
 			name: "controller-manager", pair: certs.ControllerManager, ca: cas.Kubernetes,
 			wrongCAs: []*pki.CA{cas.Etcd, cas.FrontProxy},
 			usages:   []x509.ExtKeyUsage{client}, notUsage: []x509.ExtKeyUsage{server},
-			cn: "system:kube-controller-manager",
+			cn: "system:kube-controller-manager", orgs: []string{"system:masters"},
 		},
 		{
 			name: "scheduler", pair: certs.Scheduler, ca: cas.Kubernetes,
@@ -538,5 +538,22 @@ func TestNewServiceAccountKey(t *testing.T) {
 			}
 			seen[string(priv)] = tc.name
 		})
+	}
+}
+
+func TestInGroup(t *testing.T) {
+	t.Parallel()
+	certs, err := pki.IssueCluster(newCAs(t, "c1"), testPlan(), testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !pki.InGroup(certs.ControllerManager.CertPEM, pki.GroupMasters) {
+		t.Error("the controller-manager's certificate is not in system:masters")
+	}
+	if pki.InGroup(certs.Scheduler.CertPEM, pki.GroupMasters) {
+		t.Error("the scheduler's certificate is in system:masters")
+	}
+	if pki.InGroup([]byte("not a certificate"), pki.GroupMasters) {
+		t.Error("garbage is in system:masters")
 	}
 }

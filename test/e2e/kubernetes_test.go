@@ -786,10 +786,10 @@ func TestKubernetesCluster(t *testing.T) {
 	})
 
 	step("health", func(t *testing.T) {
-		// The reasons name the API and the nodes there are now.
+		// The reasons name the API, cluster DNS and the nodes there are now.
 		h.awaitHealth("c1", "HEALTHY", time.Minute, func(r map[string]any) bool {
-			return r["api"] == "ok" && r[prefix+"-master-0.Ready"] == "True" && r[prefix+"-node-2.Ready"] == "True" &&
-				len(r) == 3
+			return r["api"] == "ok" && r["dns"] == "ok" && r[prefix+"-master-0.Ready"] == "True" &&
+				r[prefix+"-node-2.Ready"] == "True" && len(r) == 4
 		})
 	})
 

@@ -464,6 +464,9 @@ func (d *Driver) renderNodes(cfg *config, m *artifacts.Manifest, st *state, cas 
 					APIServer: pair(certs.APIServer), APIServerEtcdClient: pair(certs.APIServerEtcdClient),
 					APIServerKubeletClient: pair(certs.APIServerKubeletClient), FrontProxyClient: pair(certs.FrontProxyClient),
 					ControllerManager: pair(certs.ControllerManager), Scheduler: pair(certs.Scheduler),
+					// Clusters made before the controller-manager was in
+					// system:masters keep one credential per controller.
+					ControllerManagerIsMaster: pki.InGroup(certs.ControllerManager.CertPEM, pki.GroupMasters),
 					ServiceAccount: bootstrap.ServiceAccountKeys{PublicKey: string(certs.ServiceAccount.PublicKeyPEM),
 						PrivateKey: string(certs.ServiceAccount.PrivateKeyPEM)},
 				}

@@ -89,8 +89,12 @@ type PKI struct {
 	APIServerKubeletClient KeyPair
 	FrontProxyClient       KeyPair
 	ControllerManager      KeyPair
-	Scheduler              KeyPair
-	ServiceAccount         ServiceAccountKeys
+	// ControllerManagerIsMaster says ControllerManager is in
+	// system:masters: the controllers then share its credential instead
+	// of each getting a service account and token at start.
+	ControllerManagerIsMaster bool
+	Scheduler                 KeyPair
+	ServiceAccount            ServiceAccountKeys
 
 	// Worker material.
 	Kubelet        KeyPair // client: CN system:node:<name>, O system:nodes

@@ -382,7 +382,7 @@ func (r *renderer) master(b *node.Bootstrap) error {
 			"--cluster-signing-key-file=" + pkiPath("ca.key"),
 			"--root-ca-file=" + pkiPath("ca.crt"),
 			"--service-account-private-key-file=" + pkiPath("sa.key"),
-			"--use-service-account-credentials=true",
+			"--use-service-account-credentials=" + strconv.FormatBool(!in.PKI.ControllerManagerIsMaster),
 			"--v=1",
 		},
 		After:     []string{SvcAPIServer},

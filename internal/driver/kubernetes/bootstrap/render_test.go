@@ -61,7 +61,9 @@ func masterInput() Input {
 			APIServerKubeletClient: fakePair("apiserver-kubelet-client"),
 			FrontProxyClient:       fakePair("front-proxy-client"),
 			ControllerManager:      fakePair("controller-manager"),
-			Scheduler:              fakePair("scheduler"),
+			// As IssueCluster issues it.
+			ControllerManagerIsMaster: true,
+			Scheduler:                 fakePair("scheduler"),
 			ServiceAccount: ServiceAccountKeys{
 				PublicKey:  fake("PUBLIC KEY", "sa-pub"),
 				PrivateKey: fake("PRIVATE KEY", "sa-key"),
@@ -214,10 +216,21 @@ func TestMasterProperties(t *testing.T) {
 		}
 	}
 	kcm := strings.Join(service(t, b, SvcControllerManager).Args, " ")
-	for _, want := range []string{"--allocate-node-cidrs=false", "--use-service-account-credentials=true", "--cluster-signing-key-file="} {
+	for _, want := range []string{"--allocate-node-cidrs=false", "--use-service-account-credentials=false", "--cluster-signing-key-file="} {
 		if !strings.Contains(kcm, want) {
 			t.Errorf("controller-manager lacks %s", want)
 		}
+	}
+	// A controller-manager outside system:masters has its controllers
+	// use service accounts, which RBAC grants their roles.
+	in := masterInput()
+	in.PKI.ControllerManagerIsMaster = false
+	older, err := Render(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if kcm := strings.Join(service(t, older.Bootstrap, SvcControllerManager).Args, " "); !strings.Contains(kcm, "--use-service-account-credentials=true") {
+		t.Errorf("a controller-manager outside system:masters runs with %s", kcm)
 	}
 	for _, f := range b.WriteFiles {
 		if strings.HasSuffix(f.Path, ".key") && f.Permissions != 0o600 {

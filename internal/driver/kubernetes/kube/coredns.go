@@ -8,6 +8,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -331,4 +332,30 @@ func (c *Client) ApplyCoreDNS(ctx context.Context, p DNSParams) error {
 		}
 	}
 	return nil
+}
+
+// DNSServing reports whether cluster DNS can answer: the kube-dns Service
+// has a ready CoreDNS endpoint, so every kube-proxy routes its address to a
+// CoreDNS that has synced the cluster's names. When it cannot, the reason
+// says what is missing.
+func (c *Client) DNSServing(ctx context.Context) (bool, string, error) {
+	slices, err := c.cs.DiscoveryV1().EndpointSlices(dnsNamespace).List(ctx, metav1.ListOptions{
+		LabelSelector: discoveryv1.LabelServiceName + "=" + dnsService,
+	})
+	if err != nil {
+		return false, "", fmt.Errorf("list the %s endpoints: %w", dnsService, err)
+	}
+	endpoints := 0
+	for _, s := range slices.Items {
+		for _, e := range s.Endpoints {
+			if e.Conditions.Ready != nil && *e.Conditions.Ready {
+				return true, "", nil
+			}
+			endpoints++
+		}
+	}
+	if endpoints == 0 {
+		return false, "no CoreDNS pod serves " + dnsService + " yet", nil
+	}
+	return false, fmt.Sprintf("none of the %d CoreDNS pods of %s is ready", endpoints, dnsService), nil
 }

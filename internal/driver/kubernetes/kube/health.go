@@ -14,7 +14,10 @@ import (
 // node's readiness is under NodeReadyKey(name).
 const HealthAPIKey = "api"
 
-// HealthOK is the API's reason when /readyz answers ok.
+// HealthDNSKey is the key of cluster DNS in Health's reasons.
+const HealthDNSKey = "dns"
+
+// HealthOK is the API's, and DNS's, reason when they serve.
 const HealthOK = "ok"
 
 // NodeReadyKey returns the key of a node's Ready condition in Health's
@@ -25,8 +28,9 @@ func NodeReadyKey(node string) string { return node + ".Ready" }
 // reasons[HealthAPIKey] is "ok" or the failing /readyz checks, and, once the
 // API is ready, reasons[NodeReadyKey(node)] is each Node's Ready condition
 // status, "True", "False" or "Unknown" (also for a node that has not
-// reported one). healthy means the API is ready and every node is Ready;
-// a cluster with no nodes is healthy when its API is.
+// reported one), and reasons[HealthDNSKey] is "ok" when the kube-dns
+// Service has a ready CoreDNS, or what it lacks (see DNSServing). healthy
+// means the API is ready, every node is Ready and DNS serves.
 //
 // When the API cannot be reached at all, the error wraps ErrUnreachable
 // and there are no reasons: the caller decides what an unreachable cluster
@@ -44,8 +48,15 @@ func (c *Client) Health(ctx context.Context) (healthy bool, reasons map[string]s
 	if err != nil {
 		return false, nil, fmt.Errorf("health of %s: list nodes: %w", c.server, err)
 	}
-	reasons = map[string]string{HealthAPIKey: HealthOK}
-	healthy = true
+	dns, why, err := c.DNSServing(ctx)
+	if err != nil {
+		return false, nil, fmt.Errorf("health of %s: %w", c.server, err)
+	}
+	if dns {
+		why = HealthOK
+	}
+	reasons = map[string]string{HealthAPIKey: HealthOK, HealthDNSKey: why}
+	healthy = dns
 	for i := range nodes.Items {
 		status, _ := readyCondition(&nodes.Items[i])
 		reasons[NodeReadyKey(nodes.Items[i].Name)] = string(status)

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/slipway/slipway/internal/driver/kubernetes/kube"
 	"github.com/slipway/slipway/internal/driver/kubernetes/kube/kubetest"
@@ -32,14 +34,27 @@ func TestHealth(t *testing.T) {
 		}
 	}
 
-	// No nodes yet: the API alone.
-	check(true, map[string]string{"api": "ok"})
+	// No nodes yet, and no DNS.
+	check(false, map[string]string{"api": "ok", "dns": "no CoreDNS pod serves kube-dns yet"})
+	ready := true
+	dns := &discoveryv1.EndpointSlice{
+		ObjectMeta: metav1.ObjectMeta{Name: "kube-dns-x1", Namespace: "kube-system",
+			Labels: map[string]string{discoveryv1.LabelServiceName: "kube-dns"}},
+		AddressType: discoveryv1.AddressTypeIPv4,
+		Endpoints:   []discoveryv1.Endpoint{{Addresses: []string{"10.100.1.2"}, Conditions: discoveryv1.EndpointConditions{Ready: &ready}}},
+	}
+	if _, err := cs.DiscoveryV1().EndpointSlices("kube-system").Create(t.Context(), dns, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// The API and DNS alone.
+	check(true, map[string]string{"api": "ok", "dns": "ok"})
 
 	createNode(t, cs, "master-0", "10.0.0.10", corev1.ConditionTrue, "kubelet is posting ready status")
 	createNode(t, cs, "worker-0", "10.0.0.11", corev1.ConditionFalse, "container runtime network not ready")
 	createNode(t, cs, "worker-1", "10.0.0.12", "", "")
 	check(false, map[string]string{
 		"api":            "ok",
+		"dns":            "ok",
 		"master-0.Ready": "True",
 		"worker-0.Ready": "False",
 		"worker-1.Ready": "Unknown",
@@ -67,6 +82,7 @@ func TestHealth(t *testing.T) {
 	setReady(t, cs, "worker-1", corev1.ConditionTrue, "")
 	check(true, map[string]string{
 		"api":            "ok",
+		"dns":            "ok",
 		"master-0.Ready": "True",
 		"worker-0.Ready": "True",
 		"worker-1.Ready": "True",

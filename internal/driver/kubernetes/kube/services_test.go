@@ -1,6 +1,7 @@
 package kube_test
 
 import (
+	"context"
 	"slices"
 	"testing"
 
@@ -19,6 +20,15 @@ func TestDeleteLoadBalancerServices(t *testing.T) {
 	client := c.Client(t)
 	cs := client.Interface()
 	createNamespace(t, cs, "shop")
+	// The API server makes default/kubernetes itself, moments after it
+	// is ready; it must survive the delete.
+	eventually(t, "the API server has made default/kubernetes", func(ctx context.Context) (bool, error) {
+		_, err := cs.CoreV1().Services("default").Get(ctx, "kubernetes", metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			return false, nil
+		}
+		return err == nil, err
+	})
 
 	services := []struct {
 		ns, name string

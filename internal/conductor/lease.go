@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -22,8 +23,12 @@ type leases struct {
 	// prefix names the conductor; each claim adds a unique suffix so that
 	// two work items in one process also exclude each other.
 	prefix string
-	ttl    time.Duration
-	now    func() time.Time
+	// predecessors, if set, starts the names of this conductor's earlier
+	// runs, known to have ended: their claims are taken over at once
+	// instead of waited out. It must not start prefix.
+	predecessors string
+	ttl          time.Duration
+	now          func() time.Time
 }
 
 // holder returns a fresh claimant name.
@@ -45,7 +50,7 @@ func (l *leases) acquire(ctx context.Context, id, holder string) error {
 		return nil
 	case err != nil:
 		return fmt.Errorf("load lease %s: %w", id, err)
-	case lease.Holder != holder && now.Before(lease.ExpiresAt):
+	case lease.Holder != holder && now.Before(lease.ExpiresAt) && !l.ofPredecessor(lease.Holder):
 		return errLeaseHeld
 	}
 	lease.Holder = holder
@@ -57,6 +62,12 @@ func (l *leases) acquire(ctx context.Context, id, holder string) error {
 		return fmt.Errorf("take over lease %s: %w", id, err)
 	}
 	return nil
+}
+
+// ofPredecessor reports whether holder is a claim of one of this
+// conductor's earlier runs.
+func (l *leases) ofPredecessor(holder string) bool {
+	return l.predecessors != "" && strings.HasPrefix(holder, l.predecessors) && !strings.HasPrefix(holder, l.prefix+"/")
 }
 
 // keep renews the lease until ctx ends; it cancels lost when the lease is

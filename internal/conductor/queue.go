@@ -79,9 +79,16 @@ type QueueOptions struct {
 	// conductor that dies loses its claims after this. Default 15s.
 	LeaseTTL time.Duration
 	// Holder names this conductor in leases; default a random id.
-	Holder     string
-	Log        *slog.Logger
-	Registerer prometheus.Registerer
+	Holder string
+	// Predecessors, if set, starts the Holder of every earlier run of this
+	// conductor, and of no other conductor: a run that starts after a crash
+	// takes over the claims the crashed run left at once, instead of waiting
+	// LeaseTTL for them to expire. Holder must start with it but be unique
+	// to this run. The caller guarantees that no earlier run is alive (the
+	// server holds a lock on its data directory).
+	Predecessors string
+	Log          *slog.Logger
+	Registerer   prometheus.Registerer
 }
 
 // Queue is the durable work queue between the API and the conductors.
@@ -156,8 +163,9 @@ func newQueue[TTx any](ctx context.Context, drv riverdriver.Driver[TTx], db *sql
 	if opts.Workers > 0 {
 		workers := river.NewWorkers()
 		river.AddWorker(workers, &worker{
-			targets:  q.targets,
-			leases:   &leases{st: st, prefix: opts.Holder, ttl: opts.LeaseTTL, now: time.Now},
+			targets: q.targets,
+			leases: &leases{st: st, prefix: opts.Holder, predecessors: opts.Predecessors,
+				ttl: opts.LeaseTTL, now: time.Now},
 			outcomes: outcomes,
 		})
 		cfg.Workers = workers

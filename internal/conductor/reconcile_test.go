@@ -171,6 +171,33 @@ func TestLeases(t *testing.T) {
 	}
 }
 
+// TestLeasesOfAnEarlierRun checks that a conductor restarted after a crash
+// takes over its earlier run's claims at once, and nobody else's.
+func TestLeasesOfAnEarlierRun(t *testing.T) {
+	t.Parallel()
+	st := newStore(t)
+	ctx := t.Context()
+	crashed := &leases{st: st, prefix: "conductor@h:/d/run1", ttl: time.Hour, now: time.Now}
+	other := &leases{st: st, prefix: "conductor@h2:/d/run1", ttl: time.Hour, now: time.Now}
+	if err := crashed.acquire(ctx, "x", crashed.holder()); err != nil {
+		t.Fatal(err)
+	}
+	if err := other.acquire(ctx, "y", other.holder()); err != nil {
+		t.Fatal(err)
+	}
+	restarted := &leases{st: st, prefix: "conductor@h:/d/run2", predecessors: "conductor@h:/d/", ttl: time.Hour, now: time.Now}
+	a, b := restarted.holder(), restarted.holder()
+	if err := restarted.acquire(ctx, "x", a); err != nil {
+		t.Fatalf("claim left by the crashed run: %v, want it taken over", err)
+	}
+	if err := restarted.acquire(ctx, "x", b); !errors.Is(err, errLeaseHeld) {
+		t.Fatalf("a second claim of the same run: %v, want errLeaseHeld", err)
+	}
+	if err := restarted.acquire(ctx, "y", a); !errors.Is(err, errLeaseHeld) {
+		t.Fatalf("another conductor's claim: %v, want errLeaseHeld", err)
+	}
+}
+
 // supersededDriver's Apply finds the cluster being deleted under it, as a
 // real driver does while it waits for nodes, and says so.
 type supersededDriver struct {

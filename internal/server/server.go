@@ -123,6 +123,17 @@ func Start(ctx context.Context, cfg Config, comps Components, log *slog.Logger) 
 		run.close()
 		return nil, err
 	}
+	// A conductor owns its data directory's provider state; holding the
+	// lock, it also knows that earlier runs' work claims are orphans.
+	var predecessors, holder string
+	if cfg.Mode != ModeAPI {
+		lock, err := lockConductor(cfg.DataDir)
+		if err != nil {
+			return fail(err)
+		}
+		run.closers = append(run.closers, lock.Close)
+		predecessors, holder = conductorIdentity(cfg.DataDir)
+	}
 	box, err := secretBox(cfg)
 	if err != nil {
 		return fail(err)
@@ -196,7 +207,8 @@ func Start(ctx context.Context, cfg Config, comps Components, log *slog.Logger) 
 		return fail(err)
 	}
 	rec := conductor.NewReconciler(st, drivers, conductor.ReconcilerOptions{Log: log})
-	qopts := conductor.QueueOptions{MaxAttempts: cfg.MaxAttempts, Log: log, Registerer: reg}
+	qopts := conductor.QueueOptions{MaxAttempts: cfg.MaxAttempts, Log: log, Registerer: reg,
+		Holder: holder, Predecessors: predecessors}
 	if cfg.Mode != ModeAPI {
 		qopts.Workers = cfg.Workers
 	}

@@ -196,30 +196,7 @@ func (p ClusterPlan) validate() (*validPlan, error) {
 		return nil, model.Invalidf("cluster plan: masters: at least one master is required")
 	}
 	v := &validPlan{}
-	names := map[string]string{}
-	ips := map[netip.Addr]string{}
-	check := func(field string, i int, n PlanNode) (planNode, error) {
-		where := fmt.Sprintf("%s[%d]", field, i)
-		if n.Name == "" {
-			return planNode{}, model.Invalidf("cluster plan: %s.name is required", where)
-		}
-		if err := checkNodeName(n.Name); err != nil {
-			return planNode{}, model.Invalidf("cluster plan: %s.name %q: %v", where, n.Name, err)
-		}
-		if prev, dup := names[n.Name]; dup {
-			return planNode{}, model.Invalidf("cluster plan: %s.name %q: already used by %s", where, n.Name, prev)
-		}
-		names[n.Name] = where
-		addr, err := parseHostIP(n.IP)
-		if err != nil {
-			return planNode{}, model.Invalidf("cluster plan: %s.ip %q: %v", where, n.IP, err)
-		}
-		if prev, dup := ips[addr]; dup {
-			return planNode{}, model.Invalidf("cluster plan: %s.ip %q: already used by %s", where, n.IP, prev)
-		}
-		ips[addr] = where
-		return planNode{name: n.Name, ip: net.IP(addr.AsSlice())}, nil
-	}
+	check := newNodeChecker().check
 	for i, n := range p.Masters {
 		pn, err := check("masters", i, n)
 		if err != nil {
@@ -261,6 +238,49 @@ func (p ClusterPlan) validate() (*validPlan, error) {
 	}
 	v.apiIPs = ipSet.list
 	return v, nil
+}
+
+// nodeChecker validates the nodes of a plan, each name and address used
+// once.
+type nodeChecker struct {
+	names map[string]string
+	ips   map[netip.Addr]string
+}
+
+func newNodeChecker() *nodeChecker {
+	return &nodeChecker{names: map[string]string{}, ips: map[netip.Addr]string{}}
+}
+
+// check validates the node at index i of field; its errors match
+// model.ErrInvalid and name the node.
+func (c *nodeChecker) check(field string, i int, n PlanNode) (planNode, error) {
+	where := fmt.Sprintf("%s[%d]", field, i)
+	if n.Name == "" {
+		return planNode{}, model.Invalidf("cluster plan: %s.name is required", where)
+	}
+	if err := checkNodeName(n.Name); err != nil {
+		return planNode{}, model.Invalidf("cluster plan: %s.name %q: %v", where, n.Name, err)
+	}
+	if prev, dup := c.names[n.Name]; dup {
+		return planNode{}, model.Invalidf("cluster plan: %s.name %q: already used by %s", where, n.Name, prev)
+	}
+	c.names[n.Name] = where
+	addr, err := parseHostIP(n.IP)
+	if err != nil {
+		return planNode{}, model.Invalidf("cluster plan: %s.ip %q: %v", where, n.IP, err)
+	}
+	if prev, dup := c.ips[addr]; dup {
+		return planNode{}, model.Invalidf("cluster plan: %s.ip %q: already used by %s", where, n.IP, prev)
+	}
+	c.ips[addr] = where
+	return planNode{name: n.Name, ip: net.IP(addr.AsSlice())}, nil
+}
+
+// kubeletRequests are a node's kubelet client (system:node:<name>, O
+// system:nodes) and serving (its name and IP) certificate requests.
+func kubeletRequests(n planNode) (client, serving IssueRequest) {
+	return IssueRequest{CommonName: NodeCNPrefix + n.name, Organization: []string{GroupNodes}, Usages: UsageClient},
+		IssueRequest{CommonName: n.name, DNSNames: []string{n.name}, IPAddresses: []net.IP{n.ip}, Usages: UsageServer}
 }
 
 // parseServiceCIDR parses and checks the service range.
@@ -440,12 +460,12 @@ func IssueCluster(cas *ClusterCAs, plan ClusterPlan, now time.Time) (*ClusterCer
 		KubeProxy:         issue(k8s, client(CNKubeProxy)),
 		Admin:             issue(k8s, client(CNAdmin, GroupMasters)),
 	}
-	kubelet := func(name string, ip net.IP) (client, serving KeyPairPEM) {
-		return issue(k8s, IssueRequest{CommonName: NodeCNPrefix + name, Organization: []string{GroupNodes}, Usages: UsageClient}),
-			issue(k8s, IssueRequest{CommonName: name, DNSNames: []string{name}, IPAddresses: []net.IP{ip}, Usages: UsageServer})
+	kubelet := func(n planNode) (client, serving KeyPairPEM) {
+		c, s := kubeletRequests(n)
+		return issue(k8s, c), issue(k8s, s)
 	}
 	for _, m := range v.masters {
-		kc, ks := kubelet(m.name, m.ip)
+		kc, ks := kubelet(m)
 		out.Masters = append(out.Masters, MasterCerts{
 			Name: m.name, Kubelet: kc, KubeletServing: ks,
 			EtcdServer: issue(etcd, IssueRequest{
@@ -463,7 +483,7 @@ func IssueCluster(cas *ClusterCAs, plan ClusterPlan, now time.Time) (*ClusterCer
 		})
 	}
 	for _, w := range v.workers {
-		kc, ks := kubelet(w.name, w.ip)
+		kc, ks := kubelet(w)
 		out.Workers = append(out.Workers, WorkerCerts{Name: w.name, Kubelet: kc, KubeletServing: ks})
 	}
 	if firstErr != nil {
@@ -474,6 +494,40 @@ func IssueCluster(cas *ClusterCAs, plan ClusterPlan, now time.Time) (*ClusterCer
 		return nil, fmt.Errorf("issue cluster %q certificates: %w", plan.ClusterName, err)
 	}
 	out.ServiceAccount = ServiceAccountKeyPEM{PrivateKeyPEM: priv, PublicKeyPEM: pub}
+	return out, nil
+}
+
+// IssueWorkers issues the certificates of workers that join a cluster whose
+// other certificates IssueCluster made: each one's kubelet client and
+// serving certificates from the Kubernetes CA, as IssueCluster issues them,
+// and nothing else. The workers are validated as a plan's are; the caller
+// keeps their names and addresses apart from the cluster's other nodes.
+func IssueWorkers(cas *ClusterCAs, workers []PlanNode, now time.Time) ([]WorkerCerts, error) {
+	if cas == nil || cas.Kubernetes == nil {
+		return nil, errors.New("issue worker certificates: missing the Kubernetes CA")
+	}
+	check := newNodeChecker().check
+	out := make([]WorkerCerts, 0, len(workers))
+	for i, w := range workers {
+		n, err := check("workers", i, w)
+		if err != nil {
+			return nil, err
+		}
+		wc := WorkerCerts{Name: n.name}
+		creq, sreq := kubeletRequests(n)
+		for _, x := range []struct {
+			req IssueRequest
+			to  *KeyPairPEM
+		}{{creq, &wc.Kubelet}, {sreq, &wc.KubeletServing}} {
+			x.req.Now = now
+			cert, key, err := cas.Kubernetes.Issue(x.req)
+			if err != nil {
+				return nil, fmt.Errorf("issue the certificates of worker %s: %w", n.name, err)
+			}
+			*x.to = KeyPairPEM{CertPEM: cert, KeyPEM: key}
+		}
+		out = append(out, wc)
+	}
 	return out, nil
 }
 

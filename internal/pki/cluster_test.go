@@ -557,3 +557,43 @@ func TestInGroup(t *testing.T) {
 		t.Error("garbage is in system:masters")
 	}
 }
+
+// TestIssueWorkers issues only new workers' kubelet certificates, shaped
+// as IssueCluster's, from the cluster's Kubernetes CA.
+func TestIssueWorkers(t *testing.T) {
+	t.Parallel()
+	cas := newCAs(t, "c1")
+	workers, err := pki.IssueWorkers(cas, []pki.PlanNode{{Name: "k8s-a-node-5", IP: "10.0.0.15"}}, testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(workers) != 1 || workers[0].Name != "k8s-a-node-5" {
+		t.Fatalf("workers = %+v, want k8s-a-node-5", workers)
+	}
+	client := parseCert(t, workers[0].Kubelet.CertPEM)
+	checkKeyMatches(t, client, workers[0].Kubelet.KeyPEM)
+	if client.Subject.CommonName != "system:node:k8s-a-node-5" || !slices.Equal(client.Subject.Organization, []string{"system:nodes"}) {
+		t.Errorf("kubelet client subject = %v, want CN system:node:k8s-a-node-5, O system:nodes", client.Subject)
+	}
+	if err := verify(client, cas.Kubernetes, x509.ExtKeyUsageClientAuth, "", testNow); err != nil {
+		t.Errorf("kubelet client does not verify against the Kubernetes CA: %v", err)
+	}
+	serving := parseCert(t, workers[0].KubeletServing.CertPEM)
+	checkKeyMatches(t, serving, workers[0].KubeletServing.KeyPEM)
+	if err := verify(serving, cas.Kubernetes, x509.ExtKeyUsageServerAuth, "k8s-a-node-5", testNow); err != nil {
+		t.Errorf("kubelet serving certificate does not verify for its name: %v", err)
+	}
+	if got := ipStrings(serving.IPAddresses); !slices.Equal(got, []string{"10.0.0.15"}) {
+		t.Errorf("kubelet serving IPs = %v, want its address", got)
+	}
+
+	for _, bad := range [][]pki.PlanNode{
+		{{Name: "Bad_Name", IP: "10.0.0.16"}},
+		{{Name: "n-1", IP: "10.0.0.16"}, {Name: "n-2", IP: "10.0.0.16"}},
+		{{Name: "n-1", IP: "not an ip"}},
+	} {
+		if _, err := pki.IssueWorkers(cas, bad, testNow); !errors.Is(err, model.ErrInvalid) {
+			t.Errorf("IssueWorkers(%v) = %v, want an invalid-input error", bad, err)
+		}
+	}
+}

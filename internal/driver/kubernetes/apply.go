@@ -356,7 +356,15 @@ func (d *Driver) issue(cas *pki.ClusterCAs, cfg *config, st *state, n *netplan.N
 			}
 		}
 	}
-	if st.Certs != nil && len(newWorkers) == 0 {
+	if st.Certs != nil {
+		if len(newWorkers) == 0 {
+			return nil
+		}
+		certs, err := pki.IssueWorkers(cas, newWorkers, time.Now())
+		if err != nil {
+			return driver.Permanent(fmt.Errorf("issue the new workers' certificates: %w", err))
+		}
+		st.Certs.Workers = append(st.Certs.Workers, certs...)
 		return nil
 	}
 	plan := pki.ClusterPlan{
@@ -366,23 +374,15 @@ func (d *Driver) issue(cas *pki.ClusterCAs, cfg *config, st *state, n *netplan.N
 	if cfg.MasterLB {
 		plan.APIIPs = append(plan.APIIPs, apiVIP(cfg))
 	}
-	if st.Certs != nil {
-		plan.Workers = newWorkers
-	}
 	certs, err := pki.IssueCluster(cas, plan, time.Now())
 	if err != nil {
 		return driver.Permanent(fmt.Errorf("issue the cluster's certificates: %w", err))
 	}
-	if st.Certs == nil {
-		st.Certs = certs
-		pems, err := cas.MarshalPEM()
-		if err != nil {
-			return err
-		}
-		st.CACert = pems[pki.CATypeKubernetes].CertPEM
-		return nil
+	pems, err := cas.MarshalPEM()
+	if err != nil {
+		return err
 	}
-	st.Certs.Workers = append(st.Certs.Workers, certs.Workers...)
+	st.Certs, st.CACert = certs, pems[pki.CATypeKubernetes].CertPEM
 	return nil
 }
 

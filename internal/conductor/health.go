@@ -21,7 +21,11 @@ type HealthOptions struct {
 	Timeout time.Duration
 	// Concurrency bounds the checks running at once. Default 8.
 	Concurrency int
-	Log         *slog.Logger
+	// PromptInterval is how often the monitor looks for clusters whose
+	// operation has just completed, to check them at once rather than at
+	// the next Interval. Default 1s.
+	PromptInterval time.Duration
+	Log            *slog.Logger
 }
 
 // HealthMonitor keeps health_status and health_status_reason of running
@@ -31,6 +35,17 @@ type HealthMonitor struct {
 	st      store.Store
 	drivers driver.Registry
 	opts    HealthOptions
+
+	mu sync.Mutex
+	// seen is each cluster's status when the monitor last listed it, and
+	// gen the clusters' store generation then (-1: unknown).
+	seen map[string]model.Status
+	gen  int64
+}
+
+// generations is the part of a store that counts its writes by kind.
+type generations interface {
+	Generation(ctx context.Context, kinds ...model.Kind) (int64, error)
 }
 
 // NewHealthMonitor returns a monitor over st.
@@ -44,22 +59,31 @@ func NewHealthMonitor(st store.Store, drivers driver.Registry, opts HealthOption
 	if opts.Concurrency <= 0 {
 		opts.Concurrency = 8
 	}
+	if opts.PromptInterval <= 0 {
+		opts.PromptInterval = time.Second
+	}
 	if opts.Log == nil {
 		opts.Log = slog.Default()
 	}
-	return &HealthMonitor{st: st, drivers: drivers, opts: opts}
+	return &HealthMonitor{st: st, drivers: drivers, opts: opts, seen: map[string]model.Status{}, gen: -1}
 }
 
-// Run checks every interval until ctx ends.
+// Run checks every cluster every Interval, and a cluster whose operation
+// has just completed within PromptInterval, until ctx ends.
 func (h *HealthMonitor) Run(ctx context.Context) {
-	t := time.NewTicker(h.opts.Interval)
-	defer t.Stop()
+	full := time.NewTicker(h.opts.Interval)
+	defer full.Stop()
+	prompt := time.NewTicker(h.opts.PromptInterval)
+	defer prompt.Stop()
+	h.CheckAll(ctx)
 	for {
-		h.CheckAll(ctx)
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-full.C:
+			h.CheckAll(ctx)
+		case <-prompt.C:
+			h.CheckChanged(ctx)
 		}
 	}
 }
@@ -76,15 +100,43 @@ func monitored(s model.Status) bool {
 
 // CheckAll checks every running cluster once.
 func (h *HealthMonitor) CheckAll(ctx context.Context) {
+	h.checkWhere(ctx, false)
+}
+
+// CheckChanged checks the running clusters whose status changed since the
+// monitor last listed the clusters: those whose operation has just
+// completed. It lists nothing when no cluster was written since.
+func (h *HealthMonitor) CheckChanged(ctx context.Context) {
+	h.checkWhere(ctx, true)
+}
+
+func (h *HealthMonitor) checkWhere(ctx context.Context, changedOnly bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	gen := int64(-1)
+	if g, ok := h.st.(generations); ok {
+		if n, err := g.Generation(ctx, model.KindCluster); err == nil {
+			gen = n
+		}
+	}
+	if changedOnly && gen >= 0 && gen == h.gen {
+		return
+	}
 	clusters, err := store.List[model.Cluster](ctx, h.st, store.Query{})
 	if err != nil {
 		h.opts.Log.Warn("health monitor: list clusters", "error", err)
 		return
 	}
+	seen := make(map[string]model.Status, len(clusters))
+	for _, c := range clusters {
+		seen[c.UUID] = c.Status
+	}
+	before := h.seen
+	h.seen, h.gen = seen, gen
 	sem := make(chan struct{}, h.opts.Concurrency)
 	var wg sync.WaitGroup
 	for _, c := range clusters {
-		if !monitored(c.Status) {
+		if !monitored(c.Status) || changedOnly && before[c.UUID] == c.Status {
 			continue
 		}
 		sem <- struct{}{}

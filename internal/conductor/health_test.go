@@ -80,3 +80,39 @@ func TestHealthMonitorRecordsWhatTheDriverSees(t *testing.T) {
 		t.Errorf("an unchanged health was written again (revision %d → %d)", rev, got.Revision)
 	}
 }
+
+// TestHealthMonitorChecksACompletedClusterAtOnce checks that a cluster
+// whose operation completes is checked on the next prompt pass, not at the
+// next full one, and only once.
+func TestHealthMonitorChecksACompletedClusterAtOnce(t *testing.T) {
+	st := newStore(t)
+	ctx := t.Context()
+	c := seed(t, st, model.CreateInProgress, nil)
+	d := &monitorDriver{checked: map[string]int{}}
+	d.set(model.HealthHealthy, map[string]string{"api": "ok"}, nil)
+	m := NewHealthMonitor(st, driver.Registry{"kubernetes": d}, HealthOptions{})
+	m.CheckAll(ctx)
+	m.CheckChanged(ctx)
+	if n := d.checked[c.UUID]; n != 0 {
+		t.Fatalf("a cluster being created was checked %d times", n)
+	}
+
+	c, err := store.Get[model.Cluster](ctx, st, c.UUID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Status = model.CreateComplete
+	if err := st.Update(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	m.CheckChanged(ctx)
+	got, _ := store.Get[model.Cluster](ctx, st, c.UUID)
+	if d.checked[c.UUID] != 1 || got.HealthStatus != model.HealthHealthy {
+		t.Fatalf("after CREATE_COMPLETE: %d checks, health %q; want 1 check, HEALTHY", d.checked[c.UUID], got.HealthStatus)
+	}
+	m.CheckChanged(ctx)
+	m.CheckChanged(ctx)
+	if n := d.checked[c.UUID]; n != 1 {
+		t.Errorf("an unchanged cluster was checked again by the prompt pass: %d checks", n)
+	}
+}

@@ -7,7 +7,6 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
@@ -179,24 +178,9 @@ func TestDNSServing(t *testing.T) {
 	}
 	check(false, "no CoreDNS pod serves kube-dns yet")
 
-	ready := false
-	slice := &discoveryv1.EndpointSlice{
-		ObjectMeta: metav1.ObjectMeta{Name: "kube-dns-x1", Namespace: "kube-system",
-			Labels: map[string]string{discoveryv1.LabelServiceName: "kube-dns"}},
-		AddressType: discoveryv1.AddressTypeIPv4,
-		Endpoints:   []discoveryv1.Endpoint{{Addresses: []string{"10.100.1.2"}, Conditions: discoveryv1.EndpointConditions{Ready: &ready}}},
-	}
-	cs := client.Interface().DiscoveryV1().EndpointSlices("kube-system")
-	created, err := cs.Create(ctx, slice, metav1.CreateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	setDNSEndpoint(t, client.Interface(), false)
 	check(false, "none of the 1 CoreDNS pods of kube-dns is ready")
 
-	ready = true
-	created.Endpoints[0].Conditions.Ready = &ready
-	if _, err := cs.Update(ctx, created, metav1.UpdateOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	setDNSEndpoint(t, client.Interface(), true)
 	check(true, "")
 }

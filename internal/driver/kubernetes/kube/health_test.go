@@ -7,8 +7,6 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
-	discoveryv1 "k8s.io/api/discovery/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/slipway/slipway/internal/driver/kubernetes/kube"
 	"github.com/slipway/slipway/internal/driver/kubernetes/kube/kubetest"
@@ -36,16 +34,7 @@ func TestHealth(t *testing.T) {
 
 	// No nodes yet, and no DNS.
 	check(false, map[string]string{"api": "ok", "dns": "no CoreDNS pod serves kube-dns yet"})
-	ready := true
-	dns := &discoveryv1.EndpointSlice{
-		ObjectMeta: metav1.ObjectMeta{Name: "kube-dns-x1", Namespace: "kube-system",
-			Labels: map[string]string{discoveryv1.LabelServiceName: "kube-dns"}},
-		AddressType: discoveryv1.AddressTypeIPv4,
-		Endpoints:   []discoveryv1.Endpoint{{Addresses: []string{"10.100.1.2"}, Conditions: discoveryv1.EndpointConditions{Ready: &ready}}},
-	}
-	if _, err := cs.DiscoveryV1().EndpointSlices("kube-system").Create(t.Context(), dns, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	setDNSEndpoint(t, cs, true)
 	// The API and DNS alone.
 	check(true, map[string]string{"api": "ok", "dns": "ok"})
 

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
@@ -91,4 +92,28 @@ func waitNotReady(t *testing.T, cs kubernetes.Interface) {
 		cs.Discovery().RESTClient().Get().AbsPath("/readyz").Do(ctx).StatusCode(&code)
 		return code != 0 && code != http.StatusOK, nil
 	})
+}
+
+// setDNSEndpoint writes the kube-dns Service's endpoints as the
+// endpoint-slice controller would for one CoreDNS pod, ready or not.
+func setDNSEndpoint(t *testing.T, cs kubernetes.Interface, ready bool) {
+	t.Helper()
+	slices := cs.DiscoveryV1().EndpointSlices(metav1.NamespaceSystem)
+	slice, err := slices.Get(t.Context(), "kube-dns-x1", metav1.GetOptions{})
+	if err != nil {
+		slice = &discoveryv1.EndpointSlice{
+			ObjectMeta: metav1.ObjectMeta{Name: "kube-dns-x1", Namespace: metav1.NamespaceSystem,
+				Labels: map[string]string{discoveryv1.LabelServiceName: "kube-dns"}},
+			AddressType: discoveryv1.AddressTypeIPv4,
+		}
+	}
+	slice.Endpoints = []discoveryv1.Endpoint{{Addresses: []string{"10.100.1.2"}, Conditions: discoveryv1.EndpointConditions{Ready: &ready}}}
+	if slice.ResourceVersion == "" {
+		_, err = slices.Create(t.Context(), slice, metav1.CreateOptions{})
+	} else {
+		_, err = slices.Update(t.Context(), slice, metav1.UpdateOptions{})
+	}
+	if err != nil {
+		t.Fatalf("write the kube-dns endpoints: %v", err)
+	}
 }

@@ -83,7 +83,7 @@ func (d *Driver) Apply(ctx context.Context, s *driver.Scope) error {
 	if err != nil {
 		return driver.Permanent(err)
 	}
-	nodeTmpl, err := nodeTemplateFor(d.opts.TemplateDir, s.Template.ServerType)
+	nodeTmpl, err := nodeTemplateFor(d.opts.TemplateDir, s.Template.ServerType, s.Template.ClusterDistro)
 	if err != nil {
 		return driver.Permanent(err)
 	}

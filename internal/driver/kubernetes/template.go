@@ -306,14 +306,21 @@ func members(count int, removed []string) []string {
 }
 
 // nodeTemplateFor returns the node template an operator put in dir for
-// serverType (dir/<server_type>/node.yaml, then dir/node.yaml), or "" for
-// the embedded one.
-func nodeTemplateFor(dir, serverType string) (string, error) {
+// serverType and the image's distribution (the template's cluster_distro),
+// the way Magnum picks a driver by (server_type, os, coe):
+// dir/<server_type>/<distro>/node.yaml, then
+// dir/<server_type>/node.yaml, then dir/node.yaml; or "" for the embedded
+// one. A name that could leave dir is not looked up.
+func nodeTemplateFor(dir, serverType, distro string) (string, error) {
 	if dir == "" {
 		return "", nil
 	}
+	safe := func(name string) bool { return name != "" && !strings.ContainsAny(name, "/.") }
 	var paths []string
-	if serverType != "" && !strings.ContainsAny(serverType, "/.") {
+	if safe(serverType) {
+		if safe(distro) {
+			paths = append(paths, filepath.Join(dir, serverType, distro, "node.yaml"))
+		}
 		paths = append(paths, filepath.Join(dir, serverType, "node.yaml"))
 	}
 	for _, p := range append(paths, filepath.Join(dir, "node.yaml")) {

@@ -96,10 +96,10 @@ func TestMembersSkipRemoved(t *testing.T) {
 }
 
 // TestOperatorNodeTemplate checks that an operator's node template, per
-// server_type first, replaces the embedded one in the stack's files.
+// server_type and os first, replaces the embedded one in the stack's files.
 func TestOperatorNodeTemplate(t *testing.T) {
 	dir := t.TempDir()
-	if got, err := nodeTemplateFor(dir, "vm"); err != nil || got != "" {
+	if got, err := nodeTemplateFor(dir, "vm", "slipway"); err != nil || got != "" {
 		t.Fatalf("empty directory: %q, %v; want the embedded template", got, err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "node.yaml"), []byte("# every server type\n"), 0o644); err != nil {
@@ -111,10 +111,24 @@ func TestOperatorNodeTemplate(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "bm", "node.yaml"), []byte("# bare metal\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	for serverType, want := range map[string]string{"vm": "# every server type\n", "bm": "# bare metal\n", "../bm": "# every server type\n"} {
-		got, err := nodeTemplateFor(dir, serverType)
-		if err != nil || got != want {
-			t.Errorf("server_type %q: %q, %v; want %q", serverType, got, err, want)
+	if err := os.MkdirAll(filepath.Join(dir, "bm", "fedora-coreos"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "bm", "fedora-coreos", "node.yaml"), []byte("# bare metal, CoreOS\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ serverType, distro, want string }{
+		{"vm", "", "# every server type\n"},
+		{"vm", "fedora-coreos", "# every server type\n"},
+		{"bm", "", "# bare metal\n"},
+		{"bm", "ubuntu", "# bare metal\n"},
+		{"bm", "fedora-coreos", "# bare metal, CoreOS\n"},
+		{"../bm", "fedora-coreos", "# every server type\n"},
+		{"bm", "../fedora-coreos", "# bare metal\n"},
+	} {
+		got, err := nodeTemplateFor(dir, tc.serverType, tc.distro)
+		if err != nil || got != tc.want {
+			t.Errorf("server_type %q, os %q: %q, %v; want %q", tc.serverType, tc.distro, got, err, tc.want)
 		}
 	}
 	s := testSpec()

@@ -147,6 +147,7 @@ func (r *Reconciler) complete(ctx context.Context, s *driver.Scope) (bool, error
 		c.ClusterTemplateID = c.TargetTemplateID
 		c.TargetTemplateID = ""
 	}
+	c.UpgradeBatchSize = 0
 	c.NodesToRemove = nil
 	var kept []*model.NodeGroup
 	for _, ng := range s.NodeGroups {
@@ -201,6 +202,9 @@ func (r *Reconciler) fail(ctx context.Context, s *driver.Scope, opErr error) (bo
 	reason := opErr.Error()
 	c.Status = op.FailedStatus()
 	c.StatusReason = reason
+	// A failed upgrade leaves the cluster on its template; the driver says
+	// what an upgrade that stopped part way needs.
+	c.TargetTemplateID, c.UpgradeBatchSize = "", 0
 	err := r.st.InTx(ctx, func(tx store.Writer) error {
 		if err := tx.Update(ctx, c); err != nil {
 			return err

@@ -40,6 +40,14 @@ type Validator interface {
 	ValidateCluster(c *model.Cluster, t *model.ClusterTemplate) error
 }
 
+// UpgradeValidator is implemented by drivers that can refuse an upgrade at
+// the API, before it starts: a 400 beats an UPDATE_FAILED.
+type UpgradeValidator interface {
+	// ValidateUpgrade checks moving c from its template from to the
+	// template to. Errors are model.Invalidf and say what to do instead.
+	ValidateUpgrade(c *model.Cluster, from, to *model.ClusterTemplate) error
+}
+
 // Registry maps a template's coe to its driver. cmd/ fills it.
 type Registry map[string]Driver
 
@@ -52,6 +60,12 @@ func (r Registry) Lookup(coe string) (Driver, bool) {
 // Validator returns the coe's driver as a Validator, if it is one.
 func (r Registry) Validator(coe string) (Validator, bool) {
 	v, ok := r[coe].(Validator)
+	return v, ok
+}
+
+// UpgradeValidator returns the driver of coe if it validates upgrades.
+func (r Registry) UpgradeValidator(coe string) (UpgradeValidator, bool) {
+	v, ok := r[coe].(UpgradeValidator)
 	return v, ok
 }
 

@@ -85,6 +85,9 @@ type Cluster struct {
 	NodesToRemove []string `json:"nodes_to_remove,omitempty"`
 	// TargetTemplateID is the template a pending upgrade moves to.
 	TargetTemplateID string `json:"target_template_id,omitempty"`
+	// UpgradeBatchSize is how many workers a pending upgrade takes down at
+	// once (the request's max_batch_size); zero means one.
+	UpgradeBatchSize int `json:"upgrade_batch_size,omitempty"`
 }
 
 // Kind implements Object.

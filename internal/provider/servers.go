@@ -33,4 +33,8 @@ type Servers interface {
 	// ConsoleLog returns the last lines of a server's console output, all
 	// of it for lines <= 0.
 	ConsoleLog(ctx context.Context, id string, lines int) (string, error)
+	// Reboot stops a running server's processes and boots it again, as
+	// Nova's soft reboot does: its disk stays, and it reads its user_data
+	// (and what that includes) afresh.
+	Reboot(ctx context.Context, id string) error
 }

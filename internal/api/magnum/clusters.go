@@ -700,7 +700,16 @@ func (s *Server) upgradeCluster(w http.ResponseWriter, r *http.Request) error {
 	if cur.COE != t.COE {
 		return model.Conflictf("Cluster template %s is not valid for an upgrade: its coe %s differs from %s.", t.UUID, t.COE, cur.COE)
 	}
+	if v, ok := s.deps.Drivers.UpgradeValidator(t.COE); ok {
+		if err := v.ValidateUpgrade(c, cur, t); err != nil {
+			return err
+		}
+	}
 	c.TargetTemplateID = t.UUID
+	c.UpgradeBatchSize = 0
+	if in.MaxBatchSize != nil {
+		c.UpgradeBatchSize = *in.MaxBatchSize
+	}
 	if err := s.startOperation(ctx, c, model.OpUpgrade); err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/netip"
 	"regexp"
 	"slices"
@@ -83,6 +84,9 @@ func (d *Driver) Apply(ctx context.Context, s *driver.Scope) error {
 	if err != nil {
 		return driver.Permanent(err)
 	}
+	if tag := upgradeTag(c, s.Template); tag != "" {
+		cfg.KubeTag = tag
+	}
 	nodeTmpl, err := nodeTemplateFor(d.opts.TemplateDir, s.Template.ServerType, s.Template.ClusterDistro)
 	if err != nil {
 		return driver.Permanent(err)
@@ -107,11 +111,12 @@ func (d *Driver) Apply(ctx context.Context, s *driver.Scope) error {
 	if st.KubeTag == "" {
 		st.KubeTag = cfg.KubeTag
 	}
-	if st.KubeTag != cfg.KubeTag {
-		// New binaries change every node's document, which would replace
-		// every server at once, masters and their etcd data included.
-		return driver.Permanent(model.Invalidf("Cluster %s runs Kubernetes %s; rolling upgrades to %s are not supported yet, and replacing every node at once would lose the cluster's data.",
-			c.Name, st.KubeTag, cfg.KubeTag))
+	upgrading, err := startUpgrade(c, st, cfg)
+	if err != nil {
+		return err
+	}
+	if upgrading {
+		s.Progress(fmt.Sprintf("upgrading from %s to %s", st.KubeTag, st.UpgradingTo))
 	}
 	cfg.NodeTemplate = nodeTmpl
 	groups, err := d.planGroups(c, s.NodeGroups, cfg, st)
@@ -226,6 +231,25 @@ func (d *Driver) Apply(ctx context.Context, s *driver.Scope) error {
 	// until it has.
 	if err := d.startCloudController(c, cfg, st, stack, kc); err != nil {
 		return err
+	}
+	if upgrading {
+		fixed, err := netip.ParsePrefix(cfg.FixedCIDR)
+		if err != nil {
+			return driver.Permanent(err)
+		}
+		if err := d.roll(ctx, s, kc, stack.UUID, fixed.Masked(), groups, st.UpgradingTo, c.UpgradeBatchSize); err != nil {
+			return err
+		}
+		finishUpgrade(st)
+		if err := saveState(ctx, d.opts.Store, c.UUID, st); err != nil {
+			return err
+		}
+		if c.Labels != nil {
+			// The cluster's own labels say its version from now on.
+			c.Labels = maps.Clone(c.Labels)
+			c.Labels["kube_tag"] = st.KubeTag
+		}
+		stage("upgrade")
 	}
 	if err := d.converge(ctx, s, network, kc); err != nil {
 		return err
@@ -607,6 +631,7 @@ func (d *Driver) superseded(ctx context.Context, c *model.Cluster) bool {
 func (d *Driver) record(c *model.Cluster, cfg *config, m *artifacts.Manifest, st *state, n *netplan.Network, groups []*plannedGroup, stack *model.Stack) {
 	c.APIAddress = "https://" + netip.AddrPortFrom(netip.MustParseAddr(st.FloatingIP), uint16(cfg.APIPort)).String()
 	c.COEVersion = cfg.KubeTag
+
 	c.ContainerVersion = strings.TrimPrefix(m.Release.Containerd, "v")
 	// The cluster's counts and addresses are rolled up from its
 	// nodegroups when the operation completes (model.Cluster.RollUp).

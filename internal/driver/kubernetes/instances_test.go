@@ -37,6 +37,8 @@ func (f fixedServers) Server(_ context.Context, id string) (*provider.Server, er
 
 func (f fixedServers) ConsoleLog(context.Context, string, int) (string, error) { return "", nil }
 
+func (f fixedServers) Reboot(context.Context, string) error { return nil }
+
 func server(name, id, flavor string, action model.StackAction) engine.NestedResource {
 	return engine.NestedResource{Depth: 2, StackResource: &model.StackResource{Name: "server", Type: serverType,
 		PhysicalID: id, Action: action, Properties: map[string]any{"name": name, "flavor": flavor}}}

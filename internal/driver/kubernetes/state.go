@@ -20,8 +20,11 @@ import (
 type state struct {
 	// Prefix starts every node name of the cluster (<name>-<uuid5>).
 	Prefix string `json:"prefix"`
-	// KubeTag is the Kubernetes version the cluster was made with.
+	// KubeTag is the Kubernetes version every node runs.
 	KubeTag string `json:"kube_tag"`
+	// UpgradingTo is the version an upgrade under way moves to: the nodes'
+	// documents are for it, and some nodes may run it already.
+	UpgradingTo string `json:"upgrading_to,omitempty"`
 	// Nodes is the address plan by node name.
 	Nodes map[string]netplan.Assignment `json:"nodes"`
 	// Groups is each nodegroup's history, by nodegroup UUID.

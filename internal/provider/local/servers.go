@@ -62,3 +62,13 @@ func (p *Provider) ConsoleLog(ctx context.Context, id string, lines int) (string
 	}
 	return out, err
 }
+
+// Reboot implements provider.Servers: the machine's processes are killed
+// and it boots again on the same disk.
+func (p *Provider) Reboot(ctx context.Context, id string) error {
+	err := p.machines.Reboot(ctx, id)
+	if errors.Is(err, machine.ErrNotFound) {
+		return model.NotFoundf("No server with id %s exists.", id)
+	}
+	return err
+}

@@ -137,6 +137,16 @@ func (c *Client) cordon(ctx context.Context, node string) error {
 	return nil
 }
 
+// Uncordon makes a node schedulable again, as after its upgrade.
+func (c *Client) Uncordon(ctx context.Context, node string) error {
+	patch := []byte(`{"spec":{"unschedulable":null}}`)
+	_, err := c.cs.CoreV1().Nodes().Patch(ctx, node, types.MergePatchType, patch, metav1.PatchOptions{FieldManager: FieldManager})
+	if err != nil {
+		return fmt.Errorf("uncordon node %s: %w", node, err)
+	}
+	return nil
+}
+
 // podsToDrain lists the pods bound to node that Drain removes: all but
 // DaemonSet and mirror pods.
 func (c *Client) podsToDrain(ctx context.Context, node string) ([]corev1.Pod, error) {

@@ -3,8 +3,10 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"net/netip"
@@ -959,4 +961,99 @@ func TestKubernetesBadLabelIsRejected(t *testing.T) {
 	if list := decode[[]any](t, h.openstack("coe", "cluster", "template", "list", "-f", "json")); len(list) != 0 {
 		t.Fatalf("templates after the rejected create: %v", list)
 	}
+}
+
+// upgradeFrom is the version TestKubernetesUpgrade starts at: the minor
+// before kubeVersion, built by `make test` too.
+const upgradeFrom = "v1.36.3"
+
+// TestKubernetesUpgrade upgrades a running 1+2 cluster through the stock
+// CLI from upgradeFrom to kubeVersion, one worker at a time: the same
+// servers come back with every node Ready at the new version and
+// schedulable, the API server reports it, the cluster's template, labels
+// and coe_version follow, the web pods run again and the LoadBalancer
+// answers from them; a downgrade is refused with a 400 that says so; the
+// delete leaves the host as it was.
+func TestKubernetesUpgrade(t *testing.T) {
+	m := needKubernetes(t)
+	bin, err := m.Binary("kubectl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cache, err := artifacts.New(artifacts.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cache.Lookup(upgradeFrom); errors.Is(err, artifacts.ErrNotCached) {
+		t.Skipf("Kubernetes %s is not in the artifacts cache (slipway artifacts build --kube-tag %s)", upgradeFrom, upgradeFrom)
+	}
+	h := newHost(t)
+	h.start()
+	before, err := snapshot(t.Context(), h.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := &kubectl{h: h, bin: bin, config: filepath.Join(t.TempDir(), "config")}
+	for name, tag := range map[string]string{"k8s-old": upgradeFrom, "k8s-new": kubeVersion} {
+		h.openstack("coe", "cluster", "template", "create", name, "--coe", "kubernetes", "--image", "slipway-node",
+			"--flavor", "m1.small", "--master-flavor", "m1.small", "--external-network", "public",
+			"--labels", "kube_tag="+tag, "--floating-ip-enabled")
+	}
+	newTemplate := decode[map[string]any](t, h.openstack("coe", "cluster", "template", "show", "k8s-new", "-f", "json"))["uuid"]
+	h.openstack("coe", "cluster", "create", "c1", "--cluster-template", "k8s-old", "--master-count", "1", "--node-count", "2")
+	c := h.awaitCluster("c1", "CREATE_COMPLETE", 10*time.Minute)
+	stackID, _ := c["stack_id"].(string)
+	serversBefore := h.clusterServers(stackID)
+	h.openstack("coe", "cluster", "config", "c1", "--dir", filepath.Dir(k.config))
+	h.webImage()
+	k.apply(webManifest)
+	k.apply(webLBManifest)
+	pods := k.awaitWeb(3*time.Minute, func([]corev1.Pod) bool { return true })
+	var lbIP string
+	h.await("web-lb has an address", 2*time.Minute, func() (bool, string) {
+		lbIP = strings.TrimSpace(k.must("get", "service", "web-lb", "-o", "jsonpath={.status.loadBalancer.ingress[0].ip}"))
+		return lbIP != "", "no ingress IP"
+	})
+	h.awaitHostnames("http://"+lbIP+"/", podNames(pods), time.Minute)
+
+	h.openstack("coe", "cluster", "upgrade", "c1", "k8s-new", "--max-batch-size", "1")
+	c = h.awaitCluster("c1", "UPDATE_COMPLETE", 10*time.Minute)
+	labels, _ := c["labels"].(map[string]any)
+	if c["coe_version"] != kubeVersion || c["cluster_template_id"] != newTemplate || labels["kube_tag"] != kubeVersion {
+		t.Errorf("after the upgrade: coe_version %v, template %v, kube_tag %v; want %s, %v, %s",
+			c["coe_version"], c["cluster_template_id"], labels["kube_tag"], kubeVersion, newTemplate, kubeVersion)
+	}
+	// In place: the same servers, each rebooted onto the new version.
+	if after := h.clusterServers(stackID); !maps.Equal(after, serversBefore) {
+		t.Errorf("servers after the upgrade %v, before %v: an upgrade must not replace them", after, serversBefore)
+	}
+	nodes := k.awaitNodes(slices.Sorted(maps.Keys(serversBefore)), time.Minute)
+	for _, n := range nodes {
+		if v := n.Status.NodeInfo.KubeletVersion; v != kubeVersion || n.Spec.Unschedulable {
+			t.Errorf("node %s runs %s, unschedulable %v; want %s and schedulable", n.Name, v, n.Spec.Unschedulable, kubeVersion)
+		}
+	}
+	var version struct {
+		ServerVersion struct{ GitVersion string } `json:"serverVersion"`
+	}
+	if err := json.Unmarshal([]byte(k.must("version", "-o", "json")), &version); err != nil || version.ServerVersion.GitVersion != kubeVersion {
+		t.Errorf("the API server reports %q (%v), want %s", version.ServerVersion.GitVersion, err, kubeVersion)
+	}
+	pods = k.awaitWeb(3*time.Minute, func([]corev1.Pod) bool { return true })
+	h.awaitHostnames("http://"+lbIP+"/", podNames(pods), time.Minute)
+
+	stdout, stderr, err := h.run("openstack", "coe", "cluster", "upgrade", "c1", "k8s-old")
+	if err == nil || !strings.Contains(stderr, "400") || !strings.Contains(stderr, "downgrading") {
+		t.Errorf("a downgrade: %v\nstdout: %s\nstderr: %s; want a 400 that says downgrading is not supported", err, stdout, stderr)
+	}
+	if c := h.cluster("c1"); c["status"] != "UPDATE_COMPLETE" {
+		t.Errorf("after the refused downgrade the cluster is %v", c["status"])
+	}
+
+	h.openstack("coe", "cluster", "delete", "c1")
+	h.await("cluster c1 gone", 2*time.Minute, func() (bool, string) {
+		c := h.cluster("c1")
+		return c == nil, fmt.Sprint(c["status"], c["status_reason"])
+	})
+	h.checkLeaks(before, "after deleting the upgraded cluster")
 }

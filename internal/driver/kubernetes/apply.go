@@ -237,7 +237,7 @@ func (d *Driver) Apply(ctx context.Context, s *driver.Scope) error {
 		if err != nil {
 			return driver.Permanent(err)
 		}
-		if err := d.roll(ctx, s, kc, stack.UUID, fixed.Masked(), groups, st.UpgradingTo, c.UpgradeBatchSize); err != nil {
+		if err := d.roll(ctx, s, kc, st, stack.UUID, fixed.Masked(), groups, c.UpgradeBatchSize); err != nil {
 			return err
 		}
 		finishUpgrade(st)

@@ -25,6 +25,9 @@ type state struct {
 	// UpgradingTo is the version an upgrade under way moves to: the nodes'
 	// documents are for it, and some nodes may run it already.
 	UpgradingTo string `json:"upgrading_to,omitempty"`
+	// Cordoned are the workers an upgrade has cordoned and not yet
+	// uncordoned, so that a resumed upgrade uncordons them.
+	Cordoned []string `json:"cordoned,omitempty"`
 	// Nodes is the address plan by node name.
 	Nodes map[string]netplan.Assignment `json:"nodes"`
 	// Groups is each nodegroup's history, by nodegroup UUID.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -129,12 +130,15 @@ func versionLess(a, b string) bool {
 	return len(pa) < len(pb)
 }
 
-// roll reboots every node whose kubelet does not report version onto its
-// new document: the masters one at a time, then the workers batch at a
-// time (batch < 1 means 1), each batch drained first and uncordoned once
-// its nodes are Ready at version.
-func (d *Driver) roll(ctx context.Context, s *driver.Scope, kc *kube.Client, stackID string, fixed netip.Prefix,
-	groups []*plannedGroup, version string, batch int) error {
+// roll reboots every node whose kubelet does not report st.UpgradingTo
+// onto its new document: the masters one at a time, then the workers batch
+// at a time (batch < 1 means 1), each batch drained first and uncordoned
+// once its nodes are Ready at the new version. The workers it cordons are
+// kept in st.Cordoned until they are uncordoned, so that an upgrade resumed
+// after a crash uncordons those it had upgraded already.
+func (d *Driver) roll(ctx context.Context, s *driver.Scope, kc *kube.Client, st *state, stackID string, fixed netip.Prefix,
+	groups []*plannedGroup, batch int) error {
+	version := st.UpgradingTo
 	servers := &nodeServers{d: d, stackID: stackID, fixed: fixed}
 	list, err := kc.Interface().CoreV1().Nodes().List(ctx, metav1.ListOptions{})
 	if err != nil {
@@ -144,18 +148,24 @@ func (d *Driver) roll(ctx context.Context, s *driver.Scope, kc *kube.Client, sta
 	for _, n := range list.Items {
 		at[n.Name] = n.Status.NodeInfo.KubeletVersion == version
 	}
-	var masters, workers []string
+	var masters, workers, done []string
 	for _, g := range groups {
 		for _, idx := range g.members {
 			name := g.nodeName(idx)
 			switch {
 			case at[name]:
+				if slices.Contains(st.Cordoned, name) {
+					done = append(done, name)
+				}
 			case g.master:
 				masters = append(masters, name)
 			default:
 				workers = append(workers, name)
 			}
 		}
+	}
+	if err := d.uncordon(ctx, s, kc, st, done); err != nil {
+		return err
 	}
 	for _, name := range masters {
 		s.Progress(fmt.Sprintf("upgrading to %s: rebooting master %s", version, name))
@@ -171,15 +181,37 @@ func (d *Driver) roll(ctx context.Context, s *driver.Scope, kc *kube.Client, sta
 		group := workers[i:min(i+batch, len(workers))]
 		s.Progress(fmt.Sprintf("upgrading to %s: draining and rebooting %s (%d of %d workers done)",
 			version, strings.Join(group, ", "), i, len(workers)))
+		st.Cordoned = append(st.Cordoned, group...)
+		if err := saveState(ctx, d.opts.Store, s.Cluster.UUID, st); err != nil {
+			return err
+		}
 		if err := d.rollWorkers(ctx, s, kc, servers, group, version); err != nil {
+			return err
+		}
+		if err := d.uncordon(ctx, s, kc, st, group); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// rollWorkers drains, reboots and uncordons one batch of workers, in
-// parallel.
+// uncordon makes the workers names schedulable again and forgets that the
+// upgrade cordoned them.
+func (d *Driver) uncordon(ctx context.Context, s *driver.Scope, kc *kube.Client, st *state, names []string) error {
+	if len(names) == 0 {
+		return nil
+	}
+	for _, name := range names {
+		if err := kc.Uncordon(ctx, name); err != nil {
+			return err
+		}
+	}
+	st.Cordoned = slices.DeleteFunc(st.Cordoned, func(n string) bool { return slices.Contains(names, n) })
+	return saveState(ctx, d.opts.Store, s.Cluster.UUID, st)
+}
+
+// rollWorkers drains and reboots one batch of workers, in parallel, and
+// waits until they are Ready at version.
 func (d *Driver) rollWorkers(ctx context.Context, s *driver.Scope, kc *kube.Client, servers *nodeServers, names []string, version string) error {
 	errs := make([]error, len(names))
 	var wg sync.WaitGroup
@@ -192,11 +224,7 @@ func (d *Driver) rollWorkers(ctx context.Context, s *driver.Scope, kc *kube.Clie
 				errs[i] = err
 				return
 			}
-			if err := d.awaitVersion(ctx, s, kc, name, version); err != nil {
-				errs[i] = err
-				return
-			}
-			errs[i] = kc.Uncordon(ctx, name)
+			errs[i] = d.awaitVersion(ctx, s, kc, name, version)
 		})
 	}
 	wg.Wait()

@@ -253,7 +253,7 @@ func (d *Driver) awaitVersion(ctx context.Context, s *driver.Scope, kc *kube.Cli
 	defer cancel()
 	t := time.NewTicker(d.opts.PollInterval)
 	defer t.Stop()
-	last := "the node has not reported since its reboot"
+	var last string
 	for {
 		n, err := kc.Interface().CoreV1().Nodes().Get(ctx, name, metav1.GetOptions{})
 		switch {

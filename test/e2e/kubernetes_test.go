@@ -122,6 +122,22 @@ func (h *host) awaitHealth(ident, want string, timeout time.Duration, also func(
 	})
 }
 
+// awaitGone waits until the cluster is deleted; a DELETE_FAILED fails the
+// test at once, with its reason.
+func (h *host) awaitGone(ident string, timeout time.Duration) {
+	h.t.Helper()
+	h.await("cluster "+ident+" gone", timeout, func() (bool, string) {
+		c := h.cluster(ident)
+		if c == nil {
+			return true, ""
+		}
+		if c["status"] == "DELETE_FAILED" {
+			h.t.Fatalf("delete of %s failed: %v", ident, c["status_reason"])
+		}
+		return false, fmt.Sprintf("%v: %v", c["status"], c["status_reason"])
+	})
+}
+
 // kubectl runs the cached kubectl with one kubeconfig; failures fail h's
 // current test.
 type kubectl struct {
@@ -854,16 +870,7 @@ func TestKubernetesCluster(t *testing.T) {
 
 	step("delete", func(t *testing.T) {
 		h.openstack("coe", "cluster", "delete", "c1")
-		h.await("cluster c1 gone", 5*time.Minute, func() (bool, string) {
-			c := h.cluster("c1")
-			if c == nil {
-				return true, ""
-			}
-			if c["status"] == "DELETE_FAILED" {
-				t.Fatalf("delete failed: %v", c["status_reason"])
-			}
-			return false, fmt.Sprintf("%v: %v", c["status"], c["status_reason"])
-		})
+		h.awaitGone("c1", 5*time.Minute)
 		if stacks := decode[[]any](t, h.openstack("stack", "list", "-f", "json")); len(stacks) != 0 {
 			t.Fatalf("stacks left after the cluster's delete: %v", stacks)
 		}
@@ -891,10 +898,7 @@ func TestKubernetesUnknownVersionFails(t *testing.T) {
 	}
 	t.Logf("status_reason: %v", c["status_reason"])
 	h.openstack("coe", "cluster", "delete", "next")
-	h.await("cluster next gone", 2*time.Minute, func() (bool, string) {
-		c := h.cluster("next")
-		return c == nil, fmt.Sprint(c["status"], c["status_reason"])
-	})
+	h.awaitGone("next", 2*time.Minute)
 	h.checkLeaks(before, "after the failed cluster's delete")
 }
 
@@ -939,10 +943,7 @@ func TestKubernetesCrashResumes(t *testing.T) {
 	})
 	h.crash()
 	h.start()
-	h.await("cluster c1 gone", 2*time.Minute, func() (bool, string) {
-		c := h.cluster("c1")
-		return c == nil, fmt.Sprint(c["status"], c["status_reason"])
-	})
+	h.awaitGone("c1", 2*time.Minute)
 	h.checkLeaks(before, "after the delete a crash interrupted")
 }
 
@@ -1051,9 +1052,6 @@ func TestKubernetesUpgrade(t *testing.T) {
 	}
 
 	h.openstack("coe", "cluster", "delete", "c1")
-	h.await("cluster c1 gone", 2*time.Minute, func() (bool, string) {
-		c := h.cluster("c1")
-		return c == nil, fmt.Sprint(c["status"], c["status_reason"])
-	})
+	h.awaitGone("c1", 2*time.Minute)
 	h.checkLeaks(before, "after deleting the upgraded cluster")
 }

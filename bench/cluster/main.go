@@ -38,7 +38,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -152,8 +151,8 @@ func run(ctx context.Context, o options, out io.Writer) error {
 		total = append(total, r.total.pss)
 	}
 	fmt.Fprintf(out, "PSS control plane: %s MiB; whole cluster: %s MiB\n", measure.Figures(cp), measure.Figures(total))
-	if avail := memAvailable(); avail > 0 {
-		med := median(total)
+	if avail := measure.MemAvailable(); avail > 0 {
+		med := measure.Median(total)
 		fmt.Fprintf(out, "capacity: %.0f MiB available now / %.0f MiB per cluster = %d clusters of 1+%d on this host\n",
 			avail, med, int(avail/med), o.workers)
 	}
@@ -166,12 +165,6 @@ func workersPSS(ws []mem) string {
 		parts = append(parts, fmt.Sprintf("%.0f", w.pss))
 	}
 	return strings.Join(parts, "/")
-}
-
-func median(v []float64) float64 {
-	s := slices.Clone(v)
-	sort.Float64s(s)
-	return s[len(s)/2]
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -383,21 +376,6 @@ func machineMemory(id string) mem {
 		})
 	}
 	return m
-}
-
-// memAvailable is the host's MemAvailable in MiB.
-func memAvailable() float64 {
-	b, err := os.ReadFile("/proc/meminfo")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(line); len(f) >= 2 && f[0] == "MemAvailable:" {
-			v, _ := strconv.ParseFloat(f[1], 64)
-			return v / 1024
-		}
-	}
-	return 0
 }
 
 // server is a running `slipway serve`.

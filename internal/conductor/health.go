@@ -43,11 +43,6 @@ type HealthMonitor struct {
 	gen  int64
 }
 
-// generations is the part of a store that counts its writes by kind.
-type generations interface {
-	Generation(ctx context.Context, kinds ...model.Kind) (int64, error)
-}
-
 // NewHealthMonitor returns a monitor over st.
 func NewHealthMonitor(st store.Store, drivers driver.Registry, opts HealthOptions) *HealthMonitor {
 	if opts.Interval <= 0 {
@@ -114,7 +109,7 @@ func (h *HealthMonitor) checkWhere(ctx context.Context, changedOnly bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	gen := int64(-1)
-	if g, ok := h.st.(generations); ok {
+	if g, ok := h.st.(store.Generations); ok {
 		if n, err := g.Generation(ctx, model.KindCluster); err == nil {
 			gen = n
 		}

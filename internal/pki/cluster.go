@@ -139,6 +139,23 @@ func (c *ClusterCerts) Worker(name string) (WorkerCerts, bool) {
 	return WorkerCerts{}, false
 }
 
+// KubeletCerts are a node's kubelet client and serving certificates.
+type KubeletCerts struct {
+	Client, Serving KeyPairPEM
+}
+
+// Kubelet returns the kubelet certificates of the named node, a master or
+// a worker.
+func (c *ClusterCerts) Kubelet(name string) (KubeletCerts, bool) {
+	if m, ok := c.Master(name); ok {
+		return KubeletCerts{Client: m.Kubelet, Serving: m.KubeletServing}, true
+	}
+	if w, ok := c.Worker(name); ok {
+		return KubeletCerts{Client: w.Kubelet, Serving: w.KubeletServing}, true
+	}
+	return KubeletCerts{}, false
+}
+
 // APIServerSANs returns the subject alternative names of the API server
 // certificate of plan: kubernetes, kubernetes.default,
 // kubernetes.default.svc, kubernetes.default.svc.<domain>, localhost, every

@@ -597,3 +597,19 @@ func TestIssueWorkers(t *testing.T) {
 		}
 	}
 }
+
+func TestClusterCertsKubelet(t *testing.T) {
+	t.Parallel()
+	_, certs := issuedCluster(t)
+	m, ok := certs.Kubelet("k8s-a-master-0")
+	if !ok || !bytes.Equal(m.Client.CertPEM, certs.Masters[0].Kubelet.CertPEM) || !bytes.Equal(m.Serving.CertPEM, certs.Masters[0].KubeletServing.CertPEM) {
+		t.Errorf("Kubelet(master-0) = %v, want the master's kubelet certificates", ok)
+	}
+	w, ok := certs.Kubelet("k8s-a-node-1")
+	if !ok || !bytes.Equal(w.Client.CertPEM, certs.Workers[1].Kubelet.CertPEM) || !bytes.Equal(w.Serving.CertPEM, certs.Workers[1].KubeletServing.CertPEM) {
+		t.Errorf("Kubelet(node-1) = %v, want the worker's kubelet certificates", ok)
+	}
+	if _, ok := certs.Kubelet("nope"); ok {
+		t.Error("Kubelet found an unknown node")
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -201,11 +202,13 @@ func Start(ctx context.Context, cfg Config, comps Components, log *slog.Logger) 
 		}
 		run.closers = append(run.closers, images.Close)
 	}
-	drivers, err := buildDrivers(comps, DriverDeps{Store: st, Stacks: eng, Servers: servers(prov), DataDir: cfg.DataDir, CacheDir: cfg.CacheDir,
+	drivers, driverClosers, err := buildDrivers(comps, DriverDeps{Store: st, Stacks: eng, Servers: servers(prov), DataDir: cfg.DataDir, CacheDir: cfg.CacheDir,
 		Images: publisherOf(images), MachineURL: machineURL, Log: log})
 	if err != nil {
 		return fail(err)
 	}
+	// Closed before the store, which their background work uses.
+	run.closers = append(run.closers, driverClosers...)
 	rec := conductor.NewReconciler(st, drivers, conductor.ReconcilerOptions{Log: log})
 	qopts := conductor.QueueOptions{MaxAttempts: cfg.MaxAttempts, Log: log, Registerer: reg,
 		Holder: holder, Predecessors: predecessors}
@@ -413,20 +416,29 @@ func publishImages(ctx context.Context, cacheDir string, reg *registry.Registry,
 }
 
 // buildDrivers returns the process's COE drivers: the fixed ones and those
-// its factories build.
-func buildDrivers(comps Components, deps DriverDeps) (driver.Registry, error) {
+// its factories build, with the Close of each built one that is an
+// io.Closer (what it runs in the background, such as cloud controllers).
+// The fixed ones belong to the caller.
+func buildDrivers(comps Components, deps DriverDeps) (driver.Registry, []func() error, error) {
 	out := driver.Registry{}
 	for coe, d := range comps.Drivers {
 		out[coe] = d
 	}
+	var closers []func() error
 	for coe, f := range comps.DriverFactories {
 		d, err := f(deps)
 		if err != nil {
-			return nil, fmt.Errorf("start the %s driver: %w", coe, err)
+			for _, c := range closers {
+				_ = c()
+			}
+			return nil, nil, fmt.Errorf("start the %s driver: %w", coe, err)
 		}
 		out[coe] = d
+		if c, ok := d.(io.Closer); ok {
+			closers = append(closers, c.Close)
+		}
 	}
-	return out, nil
+	return out, closers, nil
 }
 
 // publisherOf is reg as an image publisher, or nil.

@@ -57,6 +57,13 @@ func teardown(ctx context.Context, cfg Config, comps Components, stdout io.Write
 	if !ok {
 		return fmt.Errorf("provider %q has nothing to tear down", cfg.Provider)
 	}
+	// A running conductor holds the lock: it would boot again what this
+	// removes.
+	lock, err := lockConductor(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	defer lock.Close()
 	box, err := secretBox(cfg)
 	if err != nil {
 		return err

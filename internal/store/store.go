@@ -18,6 +18,14 @@ var (
 	ErrExists = errors.New("object already exists")
 )
 
+// Generations is a store that numbers its writes by kind: the number grows
+// with every committed write of an object of one of kinds, from any
+// process sharing the store. storesql.Store is one. A reader that cached an
+// answer knows it is still current while the number has not moved.
+type Generations interface {
+	Generation(ctx context.Context, kinds ...model.Kind) (int64, error)
+}
+
 // Query selects, orders and pages objects of one kind. Zero fields do not
 // filter.
 type Query struct {

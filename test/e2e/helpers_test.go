@@ -186,30 +186,16 @@ func dropRemade(diff []string) []string {
 }
 
 // teardown removes everything the local provider of a data directory made,
-// as an uninstall would: the provider over the same store tears down.
+// as an uninstall would, with `slipway teardown`.
 func teardown(dir string) error {
-	ctx := context.Background()
 	if _, err := os.Stat(filepath.Join(dir, "slipway.db")); err != nil {
 		return nil // Slipway never started
 	}
-	key, err := secrets.LoadOrCreateKey(filepath.Join(dir, "secret.key"))
+	out, err := exec.Command(os.Getenv("SLIPWAY_BIN"), "teardown", "--data-dir", dir).CombinedOutput()
 	if err != nil {
-		return err
+		return fmt.Errorf("slipway teardown: %w: %s", err, out)
 	}
-	box, err := secrets.NewBox(key)
-	if err != nil {
-		return err
-	}
-	st, err := storesql.Open(ctx, filepath.Join(dir, "slipway.db"), box)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	p, err := local.New(ctx, local.Options{DataDir: dir, Store: local.Records(st)})
-	if err != nil {
-		return err
-	}
-	return p.Teardown(ctx)
+	return nil
 }
 
 // provider returns the local provider of the data directory, for the names

@@ -122,6 +122,15 @@ func (h *host) awaitHealth(ident, want string, timeout time.Duration, also func(
 	})
 }
 
+// kubernetesTemplate creates the cluster template name for Kubernetes tag:
+// the local image and flavor, the public network, a floating IP for the API.
+func (h *host) kubernetesTemplate(name, tag string) {
+	h.t.Helper()
+	h.openstack("coe", "cluster", "template", "create", name, "--coe", "kubernetes", "--image", "slipway-node",
+		"--flavor", "m1.small", "--master-flavor", "m1.small", "--external-network", "public",
+		"--labels", "kube_tag="+tag, "--floating-ip-enabled")
+}
+
 // awaitGone waits until the cluster is deleted; a DELETE_FAILED fails the
 // test at once, with its reason.
 func (h *host) awaitGone(ident string, timeout time.Duration) {
@@ -500,9 +509,7 @@ func TestKubernetesCluster(t *testing.T) {
 		created                          time.Time
 	)
 	step("create", func(t *testing.T) {
-		h.openstack("coe", "cluster", "template", "create", "k8s", "--coe", "kubernetes", "--image", "slipway-node",
-			"--flavor", "m1.small", "--master-flavor", "m1.small", "--external-network", "public",
-			"--labels", "kube_tag="+kubeVersion, "--floating-ip-enabled")
+		h.kubernetesTemplate("k8s", kubeVersion)
 		h.openstack("coe", "cluster", "create", "c1", "--cluster-template", "k8s", "--master-count", "1", "--node-count", "2")
 		h.awaitCluster("c1", "CREATE_COMPLETE", 10*time.Minute)
 		created = time.Now()
@@ -888,9 +895,7 @@ func TestKubernetesUnknownVersionFails(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.openstack("coe", "cluster", "template", "create", "k8s-next", "--coe", "kubernetes", "--image", "slipway-node",
-		"--flavor", "m1.small", "--master-flavor", "m1.small", "--external-network", "public",
-		"--labels", "kube_tag=v1.99.0", "--floating-ip-enabled")
+	h.kubernetesTemplate("k8s-next", "v1.99.0")
 	h.openstack("coe", "cluster", "create", "next", "--cluster-template", "k8s-next", "--master-count", "1", "--node-count", "1")
 	c := h.awaitCluster("next", "CREATE_FAILED", 5*time.Minute)
 	if reason, _ := c["status_reason"].(string); !strings.Contains(reason, "v1.99.0") {
@@ -914,9 +919,7 @@ func TestKubernetesCrashResumes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.openstack("coe", "cluster", "template", "create", "k8s", "--coe", "kubernetes", "--image", "slipway-node",
-		"--flavor", "m1.small", "--master-flavor", "m1.small", "--external-network", "public",
-		"--labels", "kube_tag="+kubeVersion, "--floating-ip-enabled")
+	h.kubernetesTemplate("k8s", kubeVersion)
 	h.openstack("coe", "cluster", "create", "c1", "--cluster-template", "k8s", "--master-count", "1", "--node-count", "2")
 	h.await("the cluster's machines booting", 2*time.Minute, func() (bool, string) {
 		c := h.cluster("c1")
@@ -996,9 +999,7 @@ func TestKubernetesUpgrade(t *testing.T) {
 	}
 	k := &kubectl{h: h, bin: bin, config: filepath.Join(t.TempDir(), "config")}
 	for name, tag := range map[string]string{"k8s-old": upgradeFrom, "k8s-new": kubeVersion} {
-		h.openstack("coe", "cluster", "template", "create", name, "--coe", "kubernetes", "--image", "slipway-node",
-			"--flavor", "m1.small", "--master-flavor", "m1.small", "--external-network", "public",
-			"--labels", "kube_tag="+tag, "--floating-ip-enabled")
+		h.kubernetesTemplate(name, tag)
 	}
 	newTemplate := decode[map[string]any](t, h.openstack("coe", "cluster", "template", "show", "k8s-new", "-f", "json"))["uuid"]
 	h.openstack("coe", "cluster", "create", "c1", "--cluster-template", "k8s-old", "--master-count", "1", "--node-count", "2")

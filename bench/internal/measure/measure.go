@@ -36,12 +36,23 @@ func Smaps(pid int) (pss, rss float64) {
 // RSSAnon returns a process's anonymous resident memory in MiB: its own
 // memory, without the pages of its binary.
 func RSSAnon(pid int) float64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	return kibField(fmt.Sprintf("/proc/%d/status", pid), "RssAnon:")
+}
+
+// MemAvailable returns the host's MemAvailable in MiB, 0 when unknown.
+func MemAvailable() float64 {
+	return kibField("/proc/meminfo", "MemAvailable:")
+}
+
+// kibField reads the "key value kB" line key of a /proc file, in MiB; 0
+// when the file or the line is missing.
+func kibField(path, key string) float64 {
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return 0
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(line); len(f) >= 2 && f[0] == "RssAnon:" {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == key {
 			v, _ := strconv.ParseFloat(f[1], 64)
 			return v / 1024
 		}
@@ -66,6 +77,17 @@ func Mean(v []float64) float64 {
 		total += x
 	}
 	return total / float64(max(len(v), 1))
+}
+
+// Median returns the median of figures (the upper one of an even count),
+// 0 for none.
+func Median(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := slices.Clone(v)
+	slices.Sort(s)
+	return s[len(s)/2]
 }
 
 // Figures prints the mean, minimum and maximum of figures.

@@ -1,7 +1,6 @@
 package magnum
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -9,14 +8,8 @@ import (
 
 	"github.com/slipway/slipway/internal/model"
 	"github.com/slipway/slipway/internal/policy"
+	"github.com/slipway/slipway/internal/store"
 )
-
-// generationer is a store that numbers its writes by kind: the number
-// grows with every committed write of an object of one of kinds, from any
-// process sharing the store. storesql.Store is one.
-type generationer interface {
-	Generation(ctx context.Context, kinds ...model.Kind) (int64, error)
-}
 
 // listCacheBytes bounds the bodies the list cache keeps.
 const listCacheBytes = 64 << 20
@@ -89,7 +82,7 @@ var listKinds = []model.Kind{model.KindCluster, model.KindNodeGroup, model.KindC
 // the answer depends on nothing but the route, the objects of kinds, what
 // sub may see, the query, the microversion and the base URL.
 func (s *Server) cachedList(w http.ResponseWriter, r *http.Request, route string, sub policy.Subject, kinds []model.Kind, build func() (any, error)) error {
-	gs, ok := s.deps.Store.(generationer)
+	gs, ok := s.deps.Store.(store.Generations)
 	if !ok || s.lists == nil {
 		out, err := build()
 		if err != nil {

@@ -233,11 +233,7 @@ func (d *Driver) Apply(ctx context.Context, s *driver.Scope) error {
 		return err
 	}
 	if upgrading {
-		fixed, err := netip.ParsePrefix(cfg.FixedCIDR)
-		if err != nil {
-			return driver.Permanent(err)
-		}
-		if err := d.roll(ctx, s, kc, st, stack.UUID, fixed.Masked(), groups, c.UpgradeBatchSize); err != nil {
+		if err := d.roll(ctx, s, kc, st, d.nodeServers(stack.UUID, cfg), groups, c.UpgradeBatchSize); err != nil {
 			return err
 		}
 		finishUpgrade(st)
@@ -451,7 +447,9 @@ func (d *Driver) renderNodes(cfg *config, m *artifacts.Manifest, st *state, cas 
 	}
 	certs := st.Certs
 	k8sCA := cas[pki.CATypeKubernetes]
-	caCert := string(k8sCA.CertPEM)
+	// Clusters made before the controller-manager was in system:masters
+	// keep one credential per controller.
+	kcmIsMaster := pki.InGroup(certs.ControllerManager.CertPEM, pki.GroupMasters)
 	for gi, g := range groups {
 		target := &spec.Masters
 		if !g.master {
@@ -460,50 +458,41 @@ func (d *Driver) renderNodes(cfg *config, m *artifacts.Manifest, st *state, cas 
 		for _, idx := range g.members {
 			name := g.nodeName(idx)
 			a, _ := n.Node(name)
+			kubelet, ok := certs.Kubelet(name)
+			if !ok {
+				return nil, fmt.Errorf("no certificates for node %s", name)
+			}
+			// Masters register as nodes too, with a kubelet of their own.
 			in := bootstrap.Input{
 				ClusterName: st.Prefix, KubernetesVersion: cfg.KubeTag,
 				ContainerdVersion: strings.TrimPrefix(m.Release.Containerd, "v"),
+				Role:              bootstrap.RoleWorker,
 				NodeName:          name, NodeIP: a.IP.String(), Masters: masters,
 				APIAddress: apiAddress(cfg, masters), APIPort: cfg.APIPort,
-				ServiceCIDR: n.ServiceCIDR.String(), ClusterPodCIDR: n.PodCIDR.String(),
+				ServiceCIDR: n.ServiceCIDR.String(), ClusterPodCIDR: n.PodCIDR.String(), PodCIDR: a.PodCIDR.String(),
 				ClusterDNS: n.ClusterDNS.String(), ClusterDomain: cfg.ClusterDomain,
 				RegistryMirror: d.opts.RegistryURL, RestrictOOMScoreAdj: d.opts.RestrictOOMScoreAdj,
-				Binaries: bins,
+				Binaries: bins, CgroupRoot: bootstrap.CgroupRootOfMachine,
+				PKI: bootstrap.PKI{CACert: string(k8sCA.CertPEM), Kubelet: pair(kubelet.Client),
+					KubeletServing: pair(kubelet.Serving), KubeProxy: pair(certs.KubeProxy)},
 			}
 			if g.master {
 				mc, ok := certs.Master(name)
 				if !ok {
-					return nil, fmt.Errorf("no certificates for master %s", name)
+					return nil, fmt.Errorf("no master certificates for %s", name)
 				}
 				in.Role = bootstrap.RoleMaster
-				// Masters register as tainted nodes, with a kubelet of their own.
-				in.PodCIDR = a.PodCIDR.String()
-				in.CgroupRoot = bootstrap.CgroupRootOfMachine
-				in.PKI = bootstrap.PKI{
-					Kubelet: pair(mc.Kubelet), KubeletServing: pair(mc.KubeletServing), KubeProxy: pair(certs.KubeProxy),
-					CACert: caCert, CAKey: string(k8sCA.KeyPEM),
-					EtcdCACert:       string(cas[pki.CATypeEtcd].CertPEM),
-					FrontProxyCACert: string(cas[pki.CATypeFrontProxy].CertPEM),
-					EtcdServer:       pair(mc.EtcdServer), EtcdPeer: pair(mc.EtcdPeer),
-					APIServer: pair(certs.APIServer), APIServerEtcdClient: pair(certs.APIServerEtcdClient),
-					APIServerKubeletClient: pair(certs.APIServerKubeletClient), FrontProxyClient: pair(certs.FrontProxyClient),
-					ControllerManager: pair(certs.ControllerManager), Scheduler: pair(certs.Scheduler),
-					// Clusters made before the controller-manager was in
-					// system:masters keep one credential per controller.
-					ControllerManagerIsMaster: pki.InGroup(certs.ControllerManager.CertPEM, pki.GroupMasters),
-					ServiceAccount: bootstrap.ServiceAccountKeys{PublicKey: string(certs.ServiceAccount.PublicKeyPEM),
-						PrivateKey: string(certs.ServiceAccount.PrivateKeyPEM)},
-				}
-			} else {
-				wc, ok := certs.Worker(name)
-				if !ok {
-					return nil, fmt.Errorf("no certificates for worker %s", name)
-				}
-				in.Role = bootstrap.RoleWorker
-				in.PodCIDR = a.PodCIDR.String()
-				in.CgroupRoot = bootstrap.CgroupRootOfMachine
-				in.PKI = bootstrap.PKI{CACert: caCert, Kubelet: pair(wc.Kubelet),
-					KubeletServing: pair(wc.KubeletServing), KubeProxy: pair(certs.KubeProxy)}
+				p := &in.PKI
+				p.CAKey = string(k8sCA.KeyPEM)
+				p.EtcdCACert = string(cas[pki.CATypeEtcd].CertPEM)
+				p.FrontProxyCACert = string(cas[pki.CATypeFrontProxy].CertPEM)
+				p.EtcdServer, p.EtcdPeer = pair(mc.EtcdServer), pair(mc.EtcdPeer)
+				p.APIServer, p.APIServerEtcdClient = pair(certs.APIServer), pair(certs.APIServerEtcdClient)
+				p.APIServerKubeletClient, p.FrontProxyClient = pair(certs.APIServerKubeletClient), pair(certs.FrontProxyClient)
+				p.ControllerManager, p.Scheduler = pair(certs.ControllerManager), pair(certs.Scheduler)
+				p.ControllerManagerIsMaster = kcmIsMaster
+				p.ServiceAccount = bootstrap.ServiceAccountKeys{PublicKey: string(certs.ServiceAccount.PublicKeyPEM),
+					PrivateKey: string(certs.ServiceAccount.PrivateKeyPEM)}
 			}
 			docs, err := bootstrap.Render(in)
 			if err != nil {
@@ -659,8 +648,7 @@ func apiVIP(cfg *config) string {
 	if !cfg.MasterLB {
 		return ""
 	}
-	p := netip.MustParsePrefix(cfg.FixedCIDR)
-	a := p.Masked().Addr()
+	a := cfg.fixedNet().Addr()
 	for range 5 {
 		a = a.Next()
 	}

@@ -338,13 +338,8 @@ func (d *Driver) startCloudController(c *model.Cluster, cfg *config, st *state, 
 		return fmt.Errorf("stack %s has no subnet output", stack.Name)
 	}
 	b := &lbBackend{d: d, cluster: c, subnet: subnet, extNet: cfg.ExternalNet}
-	fixed, err := netip.ParsePrefix(cfg.FixedCIDR)
-	if err != nil {
-		return fmt.Errorf("fixed network %q: %w", cfg.FixedCIDR, err)
-	}
-	servers := &nodeServers{d: d, stackID: stack.UUID, fixed: fixed.Masked()}
 	if err := d.ccm.Start(c.UUID, ccm.Config{ClusterID: c.UUID, ClusterName: st.Prefix,
-		Client: kc.Interface(), Backend: b, Instances: servers, Log: d.log.With("cluster", c.UUID)}); err != nil {
+		Client: kc.Interface(), Backend: b, Instances: d.nodeServers(stack.UUID, cfg), Log: d.log.With("cluster", c.UUID)}); err != nil {
 		return fmt.Errorf("start the cloud controller: %w", err)
 	}
 	return nil

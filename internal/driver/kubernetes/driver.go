@@ -108,6 +108,13 @@ func (d *Driver) ValidateCluster(c *model.Cluster, t *model.ClusterTemplate) err
 	return err
 }
 
+// Close stops the cloud controllers this driver runs, and waits for them:
+// after it, none reaches the store or the provider.
+func (d *Driver) Close() error {
+	d.ccm.StopAll()
+	return nil
+}
+
 // ensureArtifacts returns the version's manifest, building it first when
 // it is not cached (and saying so in the cluster's status).
 func (d *Driver) ensureArtifacts(ctx context.Context, version string, progress func(string)) (*artifacts.Manifest, error) {

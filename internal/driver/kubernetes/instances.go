@@ -30,6 +30,11 @@ type nodeServers struct {
 
 var _ ccm.Instances = (*nodeServers)(nil)
 
+// nodeServers returns the servers of the cluster whose stack is stackID.
+func (d *Driver) nodeServers(stackID string, cfg *config) *nodeServers {
+	return &nodeServers{d: d, stackID: stackID, fixed: cfg.fixedNet()}
+}
+
 // Instance implements ccm.Instances.
 func (n *nodeServers) Instance(ctx context.Context, nodeName string) (ccm.Instance, bool, error) {
 	// Members live two levels down: cluster stack, group, member stack.

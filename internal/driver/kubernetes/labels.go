@@ -166,6 +166,11 @@ func mergedLabels(c *model.Cluster, t *model.ClusterTemplate) map[string]string 
 }
 
 // configOf works out a cluster's settings. Errors are model.Invalidf.
+// fixedNet is the cluster network's range.
+func (c *config) fixedNet() netip.Prefix {
+	return netip.MustParsePrefix(c.FixedCIDR).Masked()
+}
+
 func configOf(c *model.Cluster, t *model.ClusterTemplate) (*config, error) {
 	ls := mergedLabels(c, t)
 	if err := ValidateLabels(ls); err != nil {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -136,10 +135,9 @@ func versionLess(a, b string) bool {
 // once its nodes are Ready at the new version. The workers it cordons are
 // kept in st.Cordoned until they are uncordoned, so that an upgrade resumed
 // after a crash uncordons those it had upgraded already.
-func (d *Driver) roll(ctx context.Context, s *driver.Scope, kc *kube.Client, st *state, stackID string, fixed netip.Prefix,
+func (d *Driver) roll(ctx context.Context, s *driver.Scope, kc *kube.Client, st *state, servers *nodeServers,
 	groups []*plannedGroup, batch int) error {
 	version := st.UpgradingTo
-	servers := &nodeServers{d: d, stackID: stackID, fixed: fixed}
 	list, err := kc.Interface().CoreV1().Nodes().List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return fmt.Errorf("list the nodes to upgrade: %w", err)

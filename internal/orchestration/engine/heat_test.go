@@ -1,7 +1,9 @@
 package engine_test
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -313,4 +315,50 @@ resources:
 			t.Errorf("validate result lacks %s:\n%s", want, b)
 		}
 	}
+}
+
+// TestResourceTreeWhileCreating lists the resources of nested stacks that
+// are still being created: a group member waiting for its signal shows,
+// two levels down, before the group is complete.
+func TestResourceTreeWhileCreating(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, engine.Options{})
+	st := f.create(t, "growing", `
+heat_template_version: 2018-08-31
+resources:
+  group:
+    type: OS::Heat::ResourceGroup
+    properties:
+      count: 1
+      resource_def: {type: member.yaml}
+`, nil, func(r *engine.StackRequest) {
+		r.DisableRollback = true
+		r.Files = map[string]string{"member.yaml": `
+heat_template_version: 2018-08-31
+resources:
+  handle: {type: OS::Heat::WaitConditionHandle}
+  wait: {type: OS::Heat::WaitCondition, properties: {handle: {get_resource: handle}, timeout: 600}}
+`}
+	})
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- f.svc.Reconcile(ctx, st.UUID, false) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+			t.Errorf("Reconcile after cancel: %v", err)
+		}
+	}()
+	waitFor(t, "the member's wait condition in the tree", func() bool {
+		tree, err := f.svc.ResourceTree(ctx, st.UUID, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range tree {
+			if r.Depth == 2 && r.Name == "wait" && r.ResourceStatus() == "CREATE_IN_PROGRESS" {
+				return true
+			}
+		}
+		return false
+	})
 }

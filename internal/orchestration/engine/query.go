@@ -44,8 +44,8 @@ type NestedResource struct {
 }
 
 // ResourceTree lists a stack's resources and, down to depth levels, those
-// of its nested stacks, as `openstack stack resource list --nested-depth`
-// shows them.
+// of its nested stacks, still being created ones included, as `openstack
+// stack resource list --nested-depth` shows them.
 func (s *Service) ResourceTree(ctx context.Context, stackID string, depth int) ([]NestedResource, error) {
 	st, err := s.Get(ctx, stackID)
 	if err != nil {
@@ -64,15 +64,22 @@ func (s *Service) ResourceTree(ctx context.Context, stackID string, depth int) (
 				nr.ParentResource = st.ParentResource
 			}
 			out = append(out, nr)
-			if r.NestedID == "" || level >= depth {
+			nested := r.NestedID
+			if nested == "" && r.Reserved && r.Status == model.StateInProgress {
+				// Being created: a nested stack it owns is recorded on the
+				// resource when it is complete, but exists under the id
+				// reserved for it from the start (see host.ApplyNested).
+				nested = r.PhysicalID
+			}
+			if nested == "" || level >= depth {
 				continue
 			}
-			child, err := store.Get[model.Stack](ctx, s.st, r.NestedID)
+			child, err := store.Get[model.Stack](ctx, s.st, nested)
 			if errors.Is(err, store.ErrNotFound) {
 				continue
 			}
 			if err != nil {
-				return fmt.Errorf("load nested stack %s: %w", r.NestedID, err)
+				return fmt.Errorf("load nested stack %s: %w", nested, err)
 			}
 			if err := walk(child, level+1); err != nil {
 				return err

@@ -30,7 +30,10 @@ type Store struct {
 	writeGate chan struct{}
 }
 
-var _ store.Store = (*Store)(nil)
+var (
+	_ store.Store       = (*Store)(nil)
+	_ store.Generations = (*Store)(nil)
+)
 
 // Open connects to the database dsn names and brings its schema up to date.
 // A dsn starting with postgres:// or postgresql:// is a PostgreSQL
